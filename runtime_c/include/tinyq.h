@@ -1,0 +1,232 @@
+/*
+ * tinyq.h - the public API of the tinyq runtime kernels.
+ *
+ * Every tensor is int8, batch 1, laid out NHWC (a 4-D PyTorch tensor N,C,H,W is stored
+ * as [H][W][C]); 2-D tensors are [rows][features]. Real value = scale * (q - zero_point).
+ *
+ * Requantization (one rule everywhere, DESIGN.md section 3):
+ *     y = clamp(out_zp + ((acc * mult + (1 << (shift - 1))) >> shift), act_min, act_max)
+ * with acc an int32 accumulator, mult an int32 in [2^30, 2^31) (0 allowed: the layer's
+ * output is then out_zp), shift in [1, 62], a 64-bit product and an arithmetic right shift
+ * (round half up). No float, no division.
+ *
+ * Weights are symmetric int8 (zero point 0). The input zero point is folded into the bias
+ * offline (bias' = bias - in_zp * sum(w)), so a padded input position takes the value in_zp
+ * (real 0). Kernels are pure functions of their arguments; none allocates, none keeps state.
+ * Input and output buffers of one call must not overlap unless the kernel says so.
+ */
+#ifndef TINYQ_H
+#define TINYQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Return codes of a generated tq_<name>_run(). */
+#define TQ_OK 0
+#define TQ_ERR_ARENA_TOO_SMALL 1
+#define TQ_ERR_ARENA_MISALIGNED 2
+#define TQ_ERR_NULL_POINTER 3
+
+/* The arena handed to tq_<name>_run() must be aligned to this many bytes. */
+#define TQ_ARENA_ALIGN 16
+
+/* Per-layer hooks around each kernel call in generated code. They expand to nothing unless
+ * the build defines them (profiling with a cycle counter, instruction-count markers). */
+#ifndef TQ_LAYER_BEGIN
+#define TQ_LAYER_BEGIN(index) ((void)0)
+#endif
+#ifndef TQ_LAYER_END
+#define TQ_LAYER_END(index) ((void)0)
+#endif
+
+/* ---- Convolution -------------------------------------------------------------------- */
+
+/* General 2-D convolution (PyTorch Conv2d semantics, any stride / padding / dilation /
+ * groups). weights: OHWI [out_c][k_h][k_w][in_c / groups]; bias, mult, shift: [out_c].
+ * Output channel o belongs to group o / (out_c / groups) and reads input channels
+ * [g * in_c / groups, (g + 1) * in_c / groups). Output position (oy, ox) reads input row
+ * oy * stride_h - pad_top + ky * dil_h (likewise for columns); positions outside the input
+ * read in_zp. out_h / out_w are given (the converter computed them, so bottom / right
+ * padding is implied). */
+typedef struct {
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left;
+    int32_t dil_h, dil_w;
+    int32_t groups;
+    int32_t in_zp;
+    int32_t out_zp;
+    int32_t act_min, act_max;
+    const int8_t *weights;
+    const int32_t *bias;
+    const int32_t *mult;
+    const int8_t *shift;
+} tq_conv2d_params;
+
+void tq_conv2d_s8(const tq_conv2d_params *p, const int8_t *restrict in, int8_t *restrict out);
+
+/* Depthwise 2-D convolution (groups == in_c) with channel multiplier ch_mult:
+ * out_c = in_c * ch_mult and output channel o reads input channel o / ch_mult.
+ * weights: [k_h][k_w][out_c] (the "1HWC" layout); bias, mult, shift: [out_c].
+ * Geometry and padding as tq_conv2d_s8. */
+typedef struct {
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t ch_mult;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left;
+    int32_t dil_h, dil_w;
+    int32_t in_zp;
+    int32_t out_zp;
+    int32_t act_min, act_max;
+    const int8_t *weights;
+    const int32_t *bias;
+    const int32_t *mult;
+    const int8_t *shift;
+} tq_dwconv2d_params;
+
+void tq_dwconv2d_s8(const tq_dwconv2d_params *p, const int8_t *restrict in,
+                    int8_t *restrict out);
+
+/* ---- Fully connected ------------------------------------------------------------------ */
+
+/* out[r][o] = requant(bias[o] + sum_i weights[o][i] * in[r][i]) for each of `rows` rows.
+ * weights: [out_features][in_features]; bias, mult, shift: [out_features]. */
+typedef struct {
+    int32_t rows, in_features, out_features;
+    int32_t out_zp;
+    int32_t act_min, act_max;
+    const int8_t *weights;
+    const int32_t *bias;
+    const int32_t *mult;
+    const int8_t *shift;
+} tq_fc_params;
+
+void tq_fc_s8(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
+
+/* ---- Elementwise ---------------------------------------------------------------------- */
+
+/* Add of two same-shape tensors with their own scales, one rounding:
+ *   acc = (int64)(a - in1_zp) * mult1 + (int64)(b - in2_zp) * mult2
+ *   y = clamp(out_zp + ((acc + (1 << (shift - 1))) >> shift), act_min, act_max)
+ * mult1, mult2 < 2^31 share the one shift in [1, 62]. out may alias a or b (in place). */
+typedef struct {
+    int32_t size;
+    int32_t in1_zp, in2_zp;
+    int32_t mult1, mult2;
+    int32_t shift;
+    int32_t out_zp;
+    int32_t act_min, act_max;
+} tq_add_params;
+
+void tq_add_s8(const tq_add_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+
+/* Any function of one int8 tensor as a 256-entry table: out[i] = table[in[i] + 128].
+ * out may alias in (in place). */
+void tq_lut_s8(const int8_t *in, int8_t *out, int32_t size, const int8_t *table);
+
+/* ---- Data movement -------------------------------------------------------------------- */
+
+/* One input of a concatenation, rescaled into its slice of the output:
+ * for o < outer, i < in_inner:
+ *   out[o * out_inner + out_offset + i] = requant(in[o * in_inner + i] - in_zp)
+ * i.e. clamp(out_zp + (((x - in_zp) * mult + (1 << (shift - 1))) >> shift), -128, 127).
+ * mult == 0 means the input already has the output's scale and zero point: a plain copy. */
+typedef struct {
+    int32_t outer, in_inner, out_inner, out_offset;
+    int32_t in_zp, out_zp;
+    int32_t mult, shift;
+} tq_concat_params;
+
+void tq_concat_s8(const tq_concat_params *p, const int8_t *restrict in, int8_t *restrict out);
+
+/* Constant padding of an [in_h][in_w][c] tensor into [out_h][out_w][c]: input pixel (y, x)
+ * lands at (y + pad_top, x + pad_left); everything else is `value`. */
+typedef struct {
+    int32_t in_h, in_w, c;
+    int32_t out_h, out_w;
+    int32_t pad_top, pad_left;
+    int32_t value;
+} tq_pad_params;
+
+void tq_pad_s8(const tq_pad_params *p, const int8_t *restrict in, int8_t *restrict out);
+
+/* Reorder [h][w][c] to [c][h][w] (PyTorch's flatten order) where a flattened feature map
+ * feeds something other than a fully connected layer. */
+void tq_hwc_to_chw_s8(int32_t h, int32_t w, int32_t c, const int8_t *restrict in,
+                      int8_t *restrict out);
+
+/* ---- Pooling -------------------------------------------------------------------------- */
+
+/* Max pooling (PyTorch MaxPool2d: padded positions never win; dilation; ceil_mode through
+ * out_h / out_w). Output keeps the input's scale and zero point, then is clamped to
+ * [act_min, act_max] (a fused ReLU). Every window holds at least one input position. */
+typedef struct {
+    int32_t in_h, in_w, c;
+    int32_t out_h, out_w;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left;
+    int32_t dil_h, dil_w;
+    int32_t act_min, act_max;
+} tq_maxpool2d_params;
+
+void tq_maxpool2d_s8(const tq_maxpool2d_params *p, const int8_t *restrict in,
+                     int8_t *restrict out);
+
+/* Average pooling with PyTorch AvgPool2d semantics. For output (oy, ox):
+ *   h0 = oy * stride_h - pad_h, h1 = min(h0 + k_h, in_h + pad_h)  (likewise w0, w1)
+ *   padded_count = (h1 - h0) * (w1 - w0)
+ *   then h0 = max(h0, 0), h1 = min(h1, in_h) (likewise w), valid_count = (h1-h0)*(w1-w0)
+ *   acc = sum over the valid window of (x - in_zp)
+ *   d = count_include_pad ? padded_count : valid_count
+ *   y = clamp(out_zp + ((acc * mult[d] + (1 << (shift[d] - 1))) >> shift[d]),
+ *             act_min, act_max)
+ * mult / shift have k_h * k_w + 1 entries indexed by the divisor d: the division by d is
+ * folded offline into mult[d] / 2^shift[d] (= in_scale / (out_scale * d)). A global
+ * average pool is k = in size, stride 1, no padding. */
+typedef struct {
+    int32_t in_h, in_w, c;
+    int32_t out_h, out_w;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_h, pad_w;
+    int32_t count_include_pad;
+    int32_t in_zp, out_zp;
+    int32_t act_min, act_max;
+    const int32_t *mult;
+    const int8_t *shift;
+} tq_avgpool2d_params;
+
+void tq_avgpool2d_s8(const tq_avgpool2d_params *p, const int8_t *restrict in,
+                     int8_t *restrict out);
+
+/* ---- Softmax -------------------------------------------------------------------------- */
+
+/* Softmax over the last axis of [rows][cols]. Output scale is 1/256, zero point -128.
+ * For each row with maximum m:
+ *   e_i = exp_table[m - x_i]           (exp_table[d] = round(2^15 * exp(-in_scale * d)),
+ *                                       so exp_table[0] = 32768 and sum >= 32768)
+ *   s = sum_i e_i                      (cols <= 65536, so s < 2^31)
+ *   r = floor(2^46 / s)                (computed by shift-and-subtract, no divide)
+ *   y_i = clamp(((e_i * r + 2^37) >> 38) - 128, -128, 127)   (64-bit product) */
+typedef struct {
+    int32_t rows, cols;
+    const uint16_t *exp_table;
+} tq_softmax_params;
+
+void tq_softmax_s8(const tq_softmax_params *p, const int8_t *restrict in,
+                   int8_t *restrict out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TINYQ_H */

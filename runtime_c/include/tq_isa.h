@@ -1,0 +1,26 @@
+/*
+ * tq_isa.h - reads the compiler's feature macros once, so kernels test one name each.
+ * An ISA variant file (_dsp.c, _mve.c, _rvv.c) is wrapped whole in #if TQ_HAS_<ISA>.
+ */
+#ifndef TQ_ISA_H
+#define TQ_ISA_H
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+#define TQ_HAS_DSP 1
+#else
+#define TQ_HAS_DSP 0
+#endif
+
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+#define TQ_HAS_MVE 1
+#else
+#define TQ_HAS_MVE 0
+#endif
+
+#if defined(__riscv_vector)
+#define TQ_HAS_RVV 1
+#else
+#define TQ_HAS_RVV 0
+#endif
+
+#endif /* TQ_ISA_H */

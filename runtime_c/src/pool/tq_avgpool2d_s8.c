@@ -1,0 +1,37 @@
+/* Reference average pooling; the divisor of each window selects a precomputed multiplier. */
+#include "tinyq.h"
+#include "../tq_requant.h"
+
+static int32_t min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
+static int32_t max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
+
+void tq_avgpool2d_s8(const tq_avgpool2d_params *p, const int8_t *restrict in,
+                     int8_t *restrict out)
+{
+    for (int32_t oy = 0; oy < p->out_h; oy++) {
+        int32_t h0 = oy * p->stride_h - p->pad_h;
+        int32_t h1 = min_i32(h0 + p->k_h, p->in_h + p->pad_h);
+        const int32_t span_h = h1 - h0;
+        h0 = max_i32(h0, 0);
+        h1 = min_i32(h1, p->in_h);
+        for (int32_t ox = 0; ox < p->out_w; ox++) {
+            int32_t w0 = ox * p->stride_w - p->pad_w;
+            int32_t w1 = min_i32(w0 + p->k_w, p->in_w + p->pad_w);
+            const int32_t span_w = w1 - w0;
+            w0 = max_i32(w0, 0);
+            w1 = min_i32(w1, p->in_w);
+            const int32_t d = p->count_include_pad ? span_h * span_w : (h1 - h0) * (w1 - w0);
+            int8_t *o = out + ((size_t)oy * p->out_w + ox) * p->c;
+            for (int32_t ch = 0; ch < p->c; ch++) {
+                int32_t acc = 0;
+                for (int32_t iy = h0; iy < h1; iy++) {
+                    for (int32_t ix = w0; ix < w1; ix++) {
+                        acc += in[((size_t)iy * p->in_w + ix) * p->c + ch] - p->in_zp;
+                    }
+                }
+                o[ch] = tq_clamp_s8(p->out_zp + tq_requant(acc, p->mult[d], p->shift[d]),
+                                    p->act_min, p->act_max);
+            }
+        }
+    }
+}

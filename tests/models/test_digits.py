@@ -1,0 +1,59 @@
+"""The bundled example end to end: accuracy of the int8 C against the float model on the
+held-out digits, bit-exactness, and the generated runner under ASan + UBSan."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinyq.pipeline import ConvertOptions, convert_model
+from tinyq.project import Project
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "digits"
+
+
+@pytest.fixture(scope="module")
+def digits_project(tmp_path_factory) -> Project:
+    out = tmp_path_factory.mktemp("digits") / "proj"
+    convert_model(EXAMPLE / "digits_cnn.pt", out,
+                  ConvertOptions(calib=EXAMPLE / "calib.npy"))
+    return Project(out)
+
+
+def test_int8_accuracy_within_one_point_of_float(digits_project):
+    x, y = np.load(EXAMPLE / "test_x.npy"), np.load(EXAMPLE / "test_y.npy")
+    result = digits_project.test(x, y)
+    assert result.bit_exact, result.first_mismatch
+    assert result.float_top1 >= 0.95
+    assert result.int_top1 >= result.float_top1 - 0.01
+    assert result.sqnr_db > 20.0
+
+
+def test_runner_clean_under_sanitizers(digits_project, tmp_path):
+    out = digits_project.path
+    subprocess.run(["make", "-s", "-C", str(out), "SANITIZE=1"], check=True,
+                   capture_output=True)
+    x = np.load(EXAMPLE / "test_x.npy")[:40]
+    xq = digits_project.quantize_input(x)
+    (tmp_path / "in.bin").write_bytes(xq.tobytes())
+    runner = out / "build" / "sanitize" / "model_runner"
+    proc = subprocess.run([str(runner), str(tmp_path / "in.bin"), str(tmp_path / "out.bin")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    got = np.frombuffer((tmp_path / "out.bin").read_bytes(), dtype=np.int8)
+    assert np.array_equal(got, digits_project.simulate(xq).ravel())
+
+
+def test_three_load_paths_of_the_example(tmp_path):
+    outs = []
+    for i, (model, extra) in enumerate([
+            ("digits_cnn.pt", {}), ("digits_cnn.pt2", {}),
+            ("digits_cnn_state.pt", {"model_class": "tinyq.zoo.digits:DigitsCNN"})]):
+        out = tmp_path / f"p{i}"
+        convert_model(EXAMPLE / model, out,
+                      ConvertOptions(calib=EXAMPLE / "calib.npy", **extra))
+        outs.append((out / "model_weights.c").read_text().split("\n", 1)[1])
+    assert outs[0] == outs[1] == outs[2]

@@ -1,0 +1,100 @@
+"""report.json and report.md: what was built, layer by layer, and what it costs.
+
+Deterministic (no timestamps or paths of the machine), so converting twice gives
+byte-identical reports.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tinyq.ir import Graph
+from tinyq.ops import op_of
+from tinyq.plan.arena import Plan
+
+
+def placement(tensor: str, plan: Plan) -> dict[str, Any]:
+    root = plan.roots.of[tensor]
+    if root == plan.roots.input_root:
+        return {"buffer": "in"}
+    if root == plan.roots.output_root:
+        return {"buffer": "out"}
+    size = next(b.size for b in plan.buffers if b.name == root)
+    return {"buffer": "arena", "offset": plan.offsets[root], "size": size}
+
+
+def build_report(graph: Graph, plan: Plan, name: str, target: str,
+                 origin: str, version: str) -> dict[str, Any]:
+    layers = []
+    for node in graph.nodes:
+        op = op_of(node)
+        if op.is_alias:
+            continue
+        layers.append({
+            "name": node.name,
+            "op": node.op,
+            "source": node.source,
+            "input_shapes": [list(graph.tensors[t].shape) for t in node.inputs],
+            "output_shape": list(graph.tensors[node.output].shape),
+            "macs": op.macs(node, graph),
+            "weight_bytes": op.weight_bytes(node, graph),
+            "bits": 8,
+            "output": placement(node.output, plan),
+        })
+    tin, tout = graph.tensors[graph.inputs[0]], graph.tensors[graph.outputs[0]]
+    return {
+        "tinyq_version": version,
+        "model": origin,
+        "name": name,
+        "target": target,
+        "macs": sum(layer["macs"] for layer in layers),
+        "weight_bytes": sum(layer["weight_bytes"] for layer in layers),
+        "arena_bytes": plan.arena_size,
+        "arena_lower_bound_bytes": plan.lower_bound,
+        "arena_strategy": plan.strategy,
+        "input": {"shape": list(tin.shape), "torch_shape": list(graph.input_torch_shape),
+                  "scale": tin.qparams.scale, "zero_point": tin.qparams.zero_point},
+        "output": {"shape": list(tout.shape), "torch_shape": list(graph.output_torch_shape),
+                   "scale": tout.qparams.scale, "zero_point": tout.qparams.zero_point},
+        "layers": layers,
+    }
+
+
+def report_json(report: dict[str, Any]) -> str:
+    return json.dumps(report, indent=2, sort_keys=False) + "\n"
+
+
+def report_md(report: dict[str, Any]) -> str:
+    gap = report["arena_bytes"] - report["arena_lower_bound_bytes"]
+    lines = [
+        f"# {report['name']}: tinyq conversion report",
+        "",
+        f"Model `{report['model']}`, target `{report['target']}`, tinyq "
+        f"{report['tinyq_version']}.",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| MACs per inference | {report['macs']:,} |",
+        f"| weights (flash) | {report['weight_bytes']:,} B |",
+        f"| arena (SRAM) | {report['arena_bytes']:,} B |",
+        f"| arena lower bound (max live bytes) | {report['arena_lower_bound_bytes']:,} B "
+        f"(gap {gap:,} B, planner `{report['arena_strategy']}`) |",
+        f"| input | {tuple(report['input']['shape'])} int8, scale "
+        f"{report['input']['scale']:.6g}, zero point {report['input']['zero_point']} |",
+        f"| output | {tuple(report['output']['shape'])} int8, scale "
+        f"{report['output']['scale']:.6g}, zero point {report['output']['zero_point']} |",
+        "",
+        "| # | layer | op | input | output | MACs | weight B | bits | buffer | offset | size |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for i, layer in enumerate(report["layers"]):
+        out = layer["output"]
+        shapes = " + ".join("x".join(map(str, s)) for s in layer["input_shapes"])
+        lines.append(
+            f"| {i} | {layer['source']} | {layer['op']} | {shapes} | "
+            f"{'x'.join(map(str, layer['output_shape']))} | {layer['macs']:,} | "
+            f"{layer['weight_bytes']:,} | {layer['bits']} | {out['buffer']} | "
+            f"{out.get('offset', '')} | {out.get('size', '')} |")
+    lines.append("")
+    return "\n".join(lines)

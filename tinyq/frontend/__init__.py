@@ -1,0 +1,1 @@
+"""PyTorch front end: model file -> ExportedProgram -> ir.Graph."""

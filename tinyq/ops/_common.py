@@ -1,0 +1,78 @@
+"""Small helpers the op modules share: layout moves for float references and the
+requantize-and-clamp tail every weighted integer reference ends with."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from tinyq.ir import Graph, Node
+from tinyq.sim.arith import clamp_s8, requant
+
+
+def to_nchw(x: torch.Tensor) -> torch.Tensor:
+    return x.permute(0, 3, 1, 2)
+
+
+def to_nhwc(x: torch.Tensor) -> torch.Tensor:
+    return x.permute(0, 2, 3, 1).contiguous()
+
+
+def apply_act(x: torch.Tensor, act: tuple[float, float] | None) -> torch.Tensor:
+    if act is None:
+        return x
+    return torch.clamp(x, min=act[0], max=act[1])
+
+
+def in_shape(node: Node, graph: Graph, index: int = 0) -> tuple[int, ...]:
+    return graph.tensors[node.inputs[index]].shape
+
+
+def out_shape(node: Node, graph: Graph) -> tuple[int, ...]:
+    return graph.tensors[node.output].shape
+
+
+def requant_tail(acc: np.ndarray, node: Node) -> np.ndarray:
+    """acc (..., out_c) int64 -> int8 with the node's per-channel multipliers and clamp."""
+    q = node.qattrs
+    y = q["out_zp"] + requant(acc, q["mult"], q["shift"])
+    return clamp_s8(y, q["act_min"], q["act_max"])
+
+
+def layer_params(node: Node) -> dict[str, object]:
+    """The requantization fields shared by every weighted kernel's params struct."""
+    from tinyq.ops.base import Const
+
+    q = node.qattrs
+    return {
+        "out_zp": q["out_zp"],
+        "act_min": q["act_min"],
+        "act_max": q["act_max"],
+        "weights": Const("w", "int8_t", q["weights"]),
+        "bias": Const("b", "int32_t", q["bias"]),
+        "mult": Const("m", "int32_t", q["mult"]),
+        "shift": Const("s", "int8_t", q["shift"]),
+    }
+
+
+def pad_window(x: np.ndarray, pads: tuple[int, int], ks: tuple[int, int],
+               strides: tuple[int, int], dils: tuple[int, int],
+               out_hw: tuple[int, int], value: int) -> np.ndarray:
+    """Pad an (N, H, W, C) array so every output window lies inside it: top / left by the
+    given padding, bottom / right by exactly what the last window needs (out_h / out_w
+    decide that, as in the C kernels). Padding reads `value` (the input zero point)."""
+    _, h, w, _ = x.shape
+    need_h = (out_hw[0] - 1) * strides[0] + dils[0] * (ks[0] - 1) + 1
+    need_w = (out_hw[1] - 1) * strides[1] + dils[1] * (ks[1] - 1) + 1
+    bottom = max(0, need_h - h - pads[0])
+    right = max(0, need_w - w - pads[1])
+    return np.pad(x, ((0, 0), (pads[0], bottom), (pads[1], right), (0, 0)),
+                  constant_values=value)
+
+
+def window(xp: np.ndarray, ky: int, kx: int, strides: tuple[int, int],
+           dils: tuple[int, int], out_hw: tuple[int, int]) -> np.ndarray:
+    """The (N, out_h, out_w, C) slice that kernel tap (ky, kx) reads."""
+    y0, x0 = ky * dils[0], kx * dils[1]
+    return xp[:, y0:y0 + (out_hw[0] - 1) * strides[0] + 1:strides[0],
+              x0:x0 + (out_hw[1] - 1) * strides[1] + 1:strides[1], :]

@@ -1,0 +1,124 @@
+"""What every op module provides, and the registry the stages dispatch through.
+
+An op module (tinyq/ops/<op>.py) defines one `OpDef` subclass and registers it with
+`@register`. It holds everything Python knows about the op:
+  - `aten`: the ATen overloads it lowers from (the front end dispatches on these),
+  - `lower`: ATen node -> IR node(s) (channels-last shapes, float params),
+  - `float_ref`: the float semantics on channels-last torch tensors (calibration and
+    the check that the IR still computes what the PyTorch model computes),
+  - `quantize`: the integer parameters (DESIGN.md section 3),
+  - `simulate`: the integer reference, op for op what the C kernel computes,
+  - `emit`: the C kernel call(s) as data (`CCall`), rendered by codegen and also called
+    directly through cffi by the op tests,
+  - `macs` / `kernel_sources`: for the report and for copying the runtime.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Union
+
+import numpy as np
+
+from tinyq.ir import Graph, Node, QParams
+
+if TYPE_CHECKING:
+    import torch
+
+    from tinyq.frontend.lower_context import LowerContext
+
+
+@dataclass(frozen=True)
+class Const:
+    """A constant array the kernel call reads from flash (weights, bias, multipliers)."""
+
+    key: str
+    ctype: str
+    data: np.ndarray
+
+
+@dataclass(frozen=True)
+class Buf:
+    """A tensor pointer argument: input `index` of the node, or its output."""
+
+    kind: str  # "in" or "out"
+    index: int = 0
+
+
+Arg = Union[int, Const, Buf]
+
+
+@dataclass
+class CCall:
+    """One kernel call: `kernel(&params, *args)` or `kernel(*args)` without a params type."""
+
+    kernel: str
+    args: list[Arg]
+    params_type: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class OpDef:
+    name: str = ""
+    aten: tuple[str, ...] = ()
+    # Runtime files (relative to runtime_c/src) the emitted calls need.
+    kernel_sources: tuple[str, ...] = ()
+    # True for ops that only reinterpret memory (no kernel, output aliases input).
+    is_alias: bool = False
+
+    def lower(self, fx_node: Any, ctx: LowerContext) -> None:
+        raise AssertionError(f"op {self.name} lowers no ATen node")
+
+    def float_ref(self, node: Node, inputs: list[torch.Tensor],
+                  graph: Graph) -> torch.Tensor:
+        raise AssertionError(f"op {self.name} has no float semantics")
+
+    def output_qparams(self, node: Node, in_q: list[QParams], observed: QParams) -> QParams:
+        """Default: the calibrated range of the output. Ops that cannot change the range
+        (max pool, padding, reshape) override this to keep the input's parameters."""
+        return observed
+
+    def quantize(self, node: Node, in_q: list[QParams], out_q: QParams) -> dict[str, Any]:
+        return {}
+
+    def simulate(self, node: Node, inputs: list[np.ndarray], graph: Graph) -> np.ndarray:
+        raise AssertionError(f"op {self.name} has no integer reference")
+
+    def emit(self, node: Node, graph: Graph) -> list[CCall]:
+        raise AssertionError(f"op {self.name} emits no C")
+
+    def macs(self, node: Node, graph: Graph) -> int:
+        return 0
+
+    def weight_bytes(self, node: Node, graph: Graph) -> int:
+        """Flash bytes of the node's constants (weights, bias, multipliers, tables)."""
+        return sum(c.data.nbytes for call in self.emit(node, graph) for c in consts_of(call))
+
+
+def consts_of(call: CCall) -> list[Const]:
+    found = [v for v in call.params.values() if isinstance(v, Const)]
+    return found + [a for a in call.args if isinstance(a, Const)]
+
+
+OPS: dict[str, OpDef] = {}
+
+
+def register(cls: type[OpDef]) -> type[OpDef]:
+    """Class decorator: instantiate the op and make it visible to every stage."""
+    if cls.name in OPS:
+        raise AssertionError(f"op {cls.name} registered twice")
+    OPS[cls.name] = cls()
+    return cls
+
+
+def op_of(node: Node) -> OpDef:
+    return OPS[node.op]
+
+
+def aten_table() -> dict[str, OpDef]:
+    """ATen overload name -> the op that lowers it."""
+    table: dict[str, OpDef] = {}
+    for op in OPS.values():
+        for target in op.aten:
+            table[target] = op
+    return table

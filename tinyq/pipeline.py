@@ -1,0 +1,136 @@
+"""The conversion pipeline: model file -> quantized, planned IR -> C project.
+
+One flat function; each stage reads only the previous stage's output, and the IR
+verifier runs between stages.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from tinyq import __version__
+from tinyq.codegen.project import write_project
+from tinyq.data import load_float_batch, parse_shape
+from tinyq.errors import TinyqError
+from tinyq.frontend.capture import capture
+from tinyq.frontend.load import ensure_cwd_importable, load_model
+from tinyq.frontend.to_ir import to_ir
+from tinyq.ir import Graph, verify
+from tinyq.ir_io import save_graph
+from tinyq.passes import PASSES
+from tinyq.plan.arena import Plan, check_plan, plan_arena
+from tinyq.quant.calibrate import calibrate
+from tinyq.quant.observers import METHODS
+from tinyq.quant.ptq import quantize
+from tinyq.sim.float_exec import run_float
+from tinyq.sim.layout import to_ir_layout, to_torch_layout
+
+FLOAT_CHECK_SAMPLES = 8
+FLOAT_CHECK_TOL = 1e-3
+
+
+@dataclass
+class ConvertOptions:
+    calib: Path | None = None
+    input_shape: str | tuple[int, ...] | None = None
+    model_class: str | None = None
+    weights: Path | None = None
+    calib_method: str = "minmax"
+    target: str = "host"
+    name: str = "model"
+    force: bool = False
+
+
+@dataclass
+class Conversion:
+    graph: Graph
+    plan: Plan
+    out_dir: Path
+    seconds: float
+
+
+def convert_model(model_path: Path, out_dir: Path, opts: ConvertOptions) -> Conversion:
+    start = time.perf_counter()
+    check_options(opts, Path(out_dir))
+    ensure_cwd_importable()
+    model = load_model(Path(model_path), opts.model_class, opts.weights)  # load the file
+    calib, shape = calibration_data(opts)  # the user's samples, batch shape
+    if calib is None:
+        raise TinyqError("--calib is required: tinyq calibrates activations on real samples")
+    graph = quantized_graph(model, calib, shape, opts.calib_method)
+    plan = plan_arena(graph)  # static arena offsets from lifetimes
+    check_plan(plan)
+    origin = Path(model_path).name
+    written = write_project(graph, plan, Path(out_dir), opts.name, opts.target, origin,
+                            __version__, opts.force, extra=lambda d: save_graph(graph,
+                                                                                 d / "tinyq"))
+    return Conversion(graph, plan, written, time.perf_counter() - start)
+
+
+def quantized_graph(model: Any, calib: np.ndarray, shape: tuple[int, ...] | None,
+                    calib_method: str = "minmax") -> Graph:
+    """Model (nn.Module or ExportedProgram) + calibration batch -> quantized IR."""
+    ep = capture(model, shape)  # torch.export, core ATen
+    graph = to_ir(ep)  # ATen -> IR, channels last
+    verify(graph, "front end")
+    sample_shape = graph.input_torch_shape[1:]
+    if tuple(calib.shape[1:]) != tuple(sample_shape):
+        raise TinyqError(f"--calib: samples of shape {tuple(calib.shape[1:])} but the model "
+                         f"takes {tuple(sample_shape)}")
+    for rewrite in PASSES:  # fold BN / padding, fuse activations, flatten order
+        graph = rewrite(graph)
+        verify(graph, rewrite.__name__)
+    check_float_ir(graph, ep, calib)  # the IR still computes what PyTorch computes
+    ranges = calibrate(graph, calib, calib_method)  # observers on every tensor
+    graph = quantize(graph, ranges)  # int8 weights, int32 bias, dyadic multipliers
+    verify(graph, "quantization")
+    return graph
+
+
+def check_options(opts: ConvertOptions, out_dir: Path) -> None:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", opts.name):
+        raise TinyqError(f"--name '{opts.name}' must be a C identifier")
+    if opts.calib_method not in METHODS:
+        raise TinyqError(f"--calib-method '{opts.calib_method}' unknown; choose from "
+                         f"{', '.join(METHODS)}")
+    if opts.target != "host":
+        raise TinyqError(f"--target '{opts.target}' unknown; this build supports: host")
+    if out_dir.exists() and not opts.force:
+        raise TinyqError(f"output directory '{out_dir}' exists; use --force to replace it")
+
+
+def calibration_data(opts: ConvertOptions) -> tuple[np.ndarray | None, tuple[int, ...] | None]:
+    shape = opts.input_shape
+    if isinstance(shape, str):
+        shape = parse_shape(shape)
+    calib = None
+    if opts.calib is not None:
+        sample = tuple(shape[1:]) if shape else None
+        calib = load_float_batch(Path(opts.calib), "--calib", sample)
+        if shape is None:
+            shape = (1, *calib.shape[1:])
+    if shape is not None and shape[0] != 1:
+        raise TinyqError(f"--input-shape {tuple(shape)}: the batch dimension must be 1")
+    return calib, (tuple(shape) if shape else None)
+
+
+def check_float_ir(graph: Graph, ep: Any, calib: np.ndarray) -> None:
+    """Guard against a front end or pass bug: the float IR must match PyTorch."""
+    x = calib[:FLOAT_CHECK_SAMPLES]
+    with torch.no_grad():
+        module = ep.module()
+        want = np.concatenate([module(torch.as_tensor(x[i:i + 1])).numpy()
+                               for i in range(x.shape[0])])
+    got = to_torch_layout(run_float(graph, to_ir_layout(x)), len(graph.output_torch_shape))
+    scale = max(float(np.max(np.abs(want))), 1e-6)
+    err = float(np.max(np.abs(got.reshape(want.shape) - want))) / scale
+    if err > FLOAT_CHECK_TOL:
+        raise AssertionError(f"float IR deviates from the PyTorch model by {err:.3g} "
+                             "(relative): a tinyq front end / pass bug")

@@ -1,0 +1,84 @@
+"""Static arena placement: buffers with sizes and lifetimes -> offsets, arena size.
+
+All planners share one signature, `(buffers) -> {name: offset}`. `place_separately` (every
+buffer its own region) is the baseline the others are tested against. `place_greedy`
+places buffers one by one, in a given order, at the lowest offset that clashes with no
+already placed buffer alive at the same time; `plan_arena` tries several orders and keeps
+the smallest result (ties: the first order listed, so output is deterministic).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from tinyq.ir import Graph
+from tinyq.plan.lifetimes import Buffer, Roots, lifetimes, lower_bound, roots
+
+Order = Callable[[Buffer], tuple]
+
+ORDERS: dict[str, Order] = {
+    "size": lambda b: (-b.size, b.first, b.name),
+    "area": lambda b: (-b.size * (b.last - b.first + 1), b.first, b.name),
+    "lifetime": lambda b: (-(b.last - b.first), -b.size, b.name),
+    "first_use": lambda b: (b.first, -b.size, b.name),
+}
+
+
+@dataclass
+class Plan:
+    offsets: dict[str, int]
+    arena_size: int
+    lower_bound: int
+    strategy: str
+    roots: Roots
+    buffers: list[Buffer]
+
+
+def place_separately(buffers: list[Buffer]) -> dict[str, int]:
+    offsets, end = {}, 0
+    for b in buffers:
+        offsets[b.name] = end
+        end += b.size
+    return offsets
+
+
+def place_greedy(buffers: list[Buffer], order: Order) -> dict[str, int]:
+    placed: list[tuple[Buffer, int]] = []
+    offsets: dict[str, int] = {}
+    for b in sorted(buffers, key=order):
+        clashes = sorted((off, off + other.size) for other, off in placed
+                         if other.overlaps_in_time(b))
+        offset = 0
+        for start, end in clashes:
+            if offset + b.size <= start:
+                break
+            offset = max(offset, end)
+        offsets[b.name] = offset
+        placed.append((b, offset))
+    return offsets
+
+
+def arena_size(buffers: list[Buffer], offsets: dict[str, int]) -> int:
+    return max((offsets[b.name] + b.size for b in buffers), default=0)
+
+
+def plan_arena(graph: Graph) -> Plan:
+    buffers = lifetimes(graph)
+    best_name, best = "separate", place_separately(buffers)
+    for name, order in ORDERS.items():
+        offsets = place_greedy(buffers, order)
+        if arena_size(buffers, offsets) < arena_size(buffers, best):
+            best_name, best = name, offsets
+    return Plan(best, arena_size(buffers, best), lower_bound(buffers), best_name,
+                roots(graph), buffers)
+
+
+def check_plan(plan: Plan) -> None:
+    """No two buffers alive at the same step share a byte (a tinyq bug if violated)."""
+    for i, a in enumerate(plan.buffers):
+        for b in plan.buffers[i + 1:]:
+            if a.overlaps_in_time(b):
+                oa, ob = plan.offsets[a.name], plan.offsets[b.name]
+                if oa < ob + b.size and ob < oa + a.size:
+                    raise AssertionError(f"arena plan overlaps {a.name} and {b.name}")

@@ -1,0 +1,71 @@
+"""Weight and bias quantization shared by the ops with weights (conv, depthwise, linear).
+
+Weights: symmetric per output channel, s_w[o] = max|w_o| / 127, q = round(w / s_w) in
+[-127, 127]. Bias: int32 at scale s_in * s_w[o]; the input zero point folded in:
+    acc = sum w_q * (x_q - z_in) + b_q = sum w_q * x_q + (b_q - z_in * sum w_q)
+so the kernel adds `bias' = b_q - z_in * sum(w_q)` and reads padding as z_in.
+Output: M[o] = s_in * s_w[o] / s_out as a dyadic number (quant/dyadic.py).
+A channel whose bias would not fit int32 at that scale gets a coarser weight scale; a
+channel of zeros gets s_w = 1/127 (any scale represents it exactly).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinyq.ir import QParams
+from tinyq.quant.dyadic import dyadic_array
+
+INT8_MAX_W = 127
+BIAS_LIMIT = float(1 << 30)  # leaves room for the folded zero-point term
+
+
+def weight_scales(w: np.ndarray, bias: np.ndarray, in_scale: float, axis: int) -> np.ndarray:
+    """Per-channel scales along `axis` (the output-channel axis of the layout)."""
+    other = tuple(i for i in range(w.ndim) if i != axis)
+    amax = np.max(np.abs(w), axis=other).astype(np.float64)
+    scales = np.where(amax > 0, amax / INT8_MAX_W, 1.0 / INT8_MAX_W)
+    needed = np.abs(bias.astype(np.float64)) / (in_scale * BIAS_LIMIT)
+    return np.maximum(scales, needed)
+
+
+def quantize_weights(w: np.ndarray, scales: np.ndarray, axis: int) -> np.ndarray:
+    shape = [1] * w.ndim
+    shape[axis] = -1
+    q = np.round(w.astype(np.float64) / scales.reshape(shape))
+    return np.clip(q, -INT8_MAX_W, INT8_MAX_W).astype(np.int8)
+
+
+def fold_bias(bias: np.ndarray, wq: np.ndarray, scales: np.ndarray, in_q: QParams,
+              axis: int) -> np.ndarray:
+    other = tuple(i for i in range(wq.ndim) if i != axis)
+    bq = np.round(bias.astype(np.float64) / (in_q.scale * scales)).astype(np.int64)
+    folded = bq - in_q.zero_point * wq.astype(np.int64).sum(axis=other)
+    if np.any(np.abs(folded) >= 1 << 31):
+        raise AssertionError("folded bias exceeds int32 despite the bias-aware weight scale")
+    return folded.astype(np.int32)
+
+
+def act_range(out_q: QParams, act: tuple[float, float] | None) -> tuple[int, int]:
+    """A fused clamp (ReLU, ReLU6, Hardtanh) in real units -> int8 bounds."""
+    if act is None:
+        return -128, 127
+    lo, hi = act
+    qlo = -128 if lo == -np.inf else int(np.floor(lo / out_q.scale + 0.5)) + out_q.zero_point
+    qhi = 127 if hi == np.inf else int(np.floor(hi / out_q.scale + 0.5)) + out_q.zero_point
+    return max(-128, min(127, qlo)), max(-128, min(127, qhi))
+
+
+def quantize_layer(w: np.ndarray, bias: np.ndarray, axis: int, in_q: QParams,
+                   out_q: QParams) -> dict[str, np.ndarray]:
+    """Everything a weighted layer's kernel needs: int8 weights, int32 bias', b[], c[]."""
+    scales = weight_scales(w, bias, in_q.scale, axis)
+    wq = quantize_weights(w, scales, axis)
+    mult, shift = dyadic_array(in_q.scale * scales / out_q.scale)
+    return {
+        "weights": wq,
+        "bias": fold_bias(bias, wq, scales, in_q, axis),
+        "mult": mult,
+        "shift": shift,
+        "w_scales": scales,
+    }
