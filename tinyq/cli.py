@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import warnings
 from functools import wraps
 from pathlib import Path
 from typing import Any, Callable
@@ -30,6 +31,10 @@ Example:
 def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # torch.export's pytree emits a deprecation warning from inside torch on every
+        # export; it is torch's own business and would only bury tinyq's output.
+        warnings.filterwarnings("ignore", message=r".*treespec, LeafSpec",
+                                category=FutureWarning)
         try:
             return fn(*args, **kwargs)
         except TinyqError as e:

@@ -20,7 +20,7 @@ from tinyq.ir import Graph, Node, QParams
 from tinyq.ops._common import (apply_act, in_shape, layer_params, out_shape, pad_window,
                                requant_tail, to_nchw, to_nhwc, window)
 from tinyq.ops.base import Buf, CCall, OpDef, register
-from tinyq.quant.weights import act_range, quantize_layer
+from tinyq.quant.weights import quantize_layer
 from tinyq.sim.arith import matmul_exact
 
 
@@ -92,10 +92,8 @@ class Conv2d(OpDef):
 
     def quantize(self, node: Node, in_q: list[QParams], out_q: QParams) -> dict[str, Any]:
         w_ohwi = node.params["weight"].transpose(0, 2, 3, 1)
-        q = quantize_layer(w_ohwi, node.params["bias"], 0, in_q[0], out_q)
-        lo, hi = act_range(out_q, node.attrs["act"])
-        return {**q, "in_zp": in_q[0].zero_point, "out_zp": out_q.zero_point,
-                "act_min": lo, "act_max": hi}
+        return quantize_layer(w_ohwi, node.params["bias"], 0, in_q[0], out_q,
+                              node.attrs["act"])
 
     def simulate(self, node: Node, inputs: list[np.ndarray], graph: Graph) -> np.ndarray:
         a, q = node.attrs, node.qattrs

@@ -18,7 +18,7 @@ from tinyq.ops._common import (in_shape, layer_params, out_shape, pad_window,
                                requant_tail, window)
 from tinyq.ops.base import Buf, CCall, OpDef, register
 from tinyq.ops.conv2d import conv_float, geometry
-from tinyq.quant.weights import act_range, quantize_layer
+from tinyq.quant.weights import quantize_layer
 
 
 @register
@@ -32,10 +32,8 @@ class DwConv2d(OpDef):
 
     def quantize(self, node: Node, in_q: list[QParams], out_q: QParams) -> dict[str, Any]:
         w_hwc = node.params["weight"][:, 0].transpose(1, 2, 0)  # (O,1,kh,kw) -> (kh,kw,O)
-        q = quantize_layer(w_hwc, node.params["bias"], 2, in_q[0], out_q)
-        lo, hi = act_range(out_q, node.attrs["act"])
-        return {**q, "in_zp": in_q[0].zero_point, "out_zp": out_q.zero_point,
-                "act_min": lo, "act_max": hi}
+        return quantize_layer(w_hwc, node.params["bias"], 2, in_q[0], out_q,
+                              node.attrs["act"])
 
     def simulate(self, node: Node, inputs: list[np.ndarray], graph: Graph) -> np.ndarray:
         a, q = node.attrs, node.qattrs

@@ -19,7 +19,7 @@ from tinyq.errors import TinyqError
 from tinyq.ir import Graph, Node, QParams
 from tinyq.ops._common import apply_act, in_shape, layer_params, out_shape, requant_tail
 from tinyq.ops.base import Buf, CCall, OpDef, register
-from tinyq.quant.weights import act_range, quantize_layer
+from tinyq.quant.weights import quantize_layer
 from tinyq.sim.arith import matmul_exact
 
 
@@ -48,10 +48,8 @@ class Linear(OpDef):
         return apply_act(F.linear(x, w, b), node.attrs["act"])
 
     def quantize(self, node: Node, in_q: list[QParams], out_q: QParams) -> dict[str, Any]:
-        q = quantize_layer(node.params["weight"], node.params["bias"], 0, in_q[0], out_q)
-        lo, hi = act_range(out_q, node.attrs["act"])
-        return {**q, "in_zp": in_q[0].zero_point, "out_zp": out_q.zero_point,
-                "act_min": lo, "act_max": hi}
+        return quantize_layer(node.params["weight"], node.params["bias"], 0, in_q[0], out_q,
+                              node.attrs["act"])
 
     def simulate(self, node: Node, inputs: list[np.ndarray], graph: Graph) -> np.ndarray:
         x = inputs[0]

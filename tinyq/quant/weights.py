@@ -57,15 +57,21 @@ def act_range(out_q: QParams, act: tuple[float, float] | None) -> tuple[int, int
 
 
 def quantize_layer(w: np.ndarray, bias: np.ndarray, axis: int, in_q: QParams,
-                   out_q: QParams) -> dict[str, np.ndarray]:
-    """Everything a weighted layer's kernel needs: int8 weights, int32 bias', b[], c[]."""
+                   out_q: QParams, act: tuple[float, float] | None) -> dict[str, object]:
+    """Everything a weighted layer's kernel needs: int8 weights (in the kernel's layout,
+    output channels along `axis`), int32 bias', b[], c[], zero points and clamp."""
     scales = weight_scales(w, bias, in_q.scale, axis)
     wq = quantize_weights(w, scales, axis)
     mult, shift = dyadic_array(in_q.scale * scales / out_q.scale)
+    lo, hi = act_range(out_q, act)
     return {
         "weights": wq,
         "bias": fold_bias(bias, wq, scales, in_q, axis),
         "mult": mult,
         "shift": shift,
         "w_scales": scales,
+        "in_zp": in_q.zero_point,
+        "out_zp": out_q.zero_point,
+        "act_min": lo,
+        "act_max": hi,
     }
