@@ -5,9 +5,13 @@ BIN := $(VENV)/bin
 DEMO := build/digits
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-all clean
+.PHONY: setup toolchains demo test test-fast clean
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed toolchains
+
+# Cross compilers, QEMU and the QEMU plugin header from Debian (root; only what is missing).
+toolchains:
+	bash scripts/install_toolchains.sh
 
 # torch 2.13.0 first: it is the CPU wheel on disk; a bare `torch` requirement would pull a
 # multi-GB CUDA build. pyproject.toml keeps torch>=2.4, which 2.13.0 then satisfies.
@@ -20,15 +24,19 @@ $(VENV)/.installed: pyproject.toml
 
 demo: setup
 	$(BIN)/tinyq convert examples/digits/digits_cnn.pt --calib examples/digits/calib.npy \
-		-o $(DEMO) --force
+		--target qemu-m4 -o $(DEMO) --force
 	$(BIN)/tinyq test $(DEMO) --inputs examples/digits/test_x.npy \
 		--labels examples/digits/test_y.npy
+	$(BIN)/tinyq run $(DEMO) --target qemu-m4 --inputs examples/digits/test_x.npy \
+		--labels examples/digits/test_y.npy
 
+# The whole suite, slow sweeps included: it fits CI's budget on 2 cores (see README).
 test: setup
-	$(BIN)/python -m pytest -q -n 2 -m "not slow" $(PYTEST_ARGS)
-
-test-all: setup
+	$(BIN)/tinyq doctor --strict
 	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -n 2 -m "not slow" $(PYTEST_ARGS)
 
 clean:
 	rm -rf build .pytest_cache .hypothesis

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import click
+import numpy as np
 
 from tinyq import __version__
 from tinyq.errors import TinyqError
@@ -133,6 +134,148 @@ def print_test(r: Any) -> None:
         click.echo(f"int8 top-1:      {100 * r.int_top1:6.2f} %")
     click.echo(f"top-1 agreement: {100 * r.agreement:6.2f} %")
     click.echo(f"output SQNR:     {r.sqnr_db:6.2f} dB")
+
+
+def project_target(project: Path, target: str | None) -> Any:
+    """--target, else the target the project was converted for."""
+    from tinyq.project import Project
+    from tinyq.targets import load_target
+
+    proj = Project(project)
+    return proj, load_target(target or proj.report["target"])
+
+
+@main.command()
+@user_errors
+def targets() -> None:
+    """List the boards and emulators tinyq builds for."""
+    from tinyq.targets import list_targets
+
+    click.echo(f"{'target':<12} {'cpu':<14} {'flash':>9} {'RAM':>9}  {'runs':<9} aliases")
+    for t in list_targets():
+        flash = f"{t.flash.size // 1024} KiB" if t.flash else "-"
+        ram = f"{t.ram.size // 1024} KiB" if t.ram else "-"
+        runs = "qemu" if t.emulated else ("host" if t.arch == "host" else "board")
+        click.echo(f"{t.name:<12} {t.cpu:<14} {flash:>9} {ram:>9}  {runs:<9} "
+                   f"{', '.join(t.aliases)}")
+
+
+@main.command()
+@click.argument("project", type=click.Path(path_type=Path))
+@click.option("--target", help="Board or emulator (default: the one given to convert).")
+@click.option("--json", "as_json", is_flag=True, help="Print the size table as JSON.")
+@user_errors
+def build(project: Path, target: str | None, as_json: bool) -> None:
+    """Cross-compile PROJECT into firmware (.elf, .bin, .hex) and show flash / RAM use.
+
+    Fails, saying by how many bytes, if the model does not fit the board."""
+    from tinyq.emu.build import build_firmware
+
+    proj, tgt = project_target(project, target)
+    fw = build_firmware(proj.path, tgt, proj.path / "build" / tgt.name)
+    sizes = fw.sizes.as_dict()
+    if as_json:
+        click.echo(json.dumps({"target": tgt.name, "elf": str(fw.elf), **sizes}))
+        return
+    click.echo(f"{tgt.name}: {fw.elf} (+ .bin, .hex)")
+    print_sizes(sizes)
+
+
+def print_sizes(s: dict[str, int]) -> None:
+    click.echo(f"  flash {s['flash_total']:>9,} B of {s['flash_capacity']:,} "
+               f"(weights {s['flash_weights']:,}, code {s['flash_code']:,}, "
+               f"rodata {s['flash_rodata']:,}, data init {s['flash_data_init']:,})")
+    click.echo(f"  RAM   {s['ram_total']:>9,} B of {s['ram_capacity']:,} "
+               f"(arena {s['ram_arena']:,}, stack {s['ram_stack']:,}, "
+               f"other {s['ram_other']:,})")
+
+
+@main.command()
+@click.argument("project", type=click.Path(path_type=Path))
+@click.option("--target", help="Emulated target, e.g. qemu-m4 (`tinyq targets`).")
+@click.option("--inputs", required=True, type=click.Path(path_type=Path),
+              help="Test inputs, .npy float32 in the model's PyTorch layout.")
+@click.option("--labels", type=click.Path(path_type=Path), help="Class labels (.npy).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
+@click.option("--timeout", default=600.0, show_default=True, help="Seconds QEMU may run.")
+@user_errors
+def run(project: Path, target: str | None, inputs: Path, labels: Path | None,
+        as_json: bool, timeout: float) -> None:
+    """Run PROJECT's firmware under QEMU on every input.
+
+    Checks each output against the integer simulator bit for bit (exit status 1 if any
+    differs) and counts the instructions of every layer exactly (a QEMU plugin)."""
+    from tinyq.data import load_float_batch, load_labels
+    from tinyq.metrics import top1
+
+    proj, tgt = project_target(project, target)
+    x = load_float_batch(inputs, "--inputs", proj.sample_shape)
+    y = load_labels(labels, x.shape[0]) if labels is not None else None
+    tr = proj.run_on(tgt, proj.quantize_input(x), timeout)
+    d = tr.as_dict(proj.report["macs"])
+    if y is not None:
+        d["int_top1"] = float(np.mean(top1(tr.outputs) == y))
+    if as_json:
+        click.echo(json.dumps(d))
+    else:
+        print_run(d, tgt.description)
+    if not d["bit_exact"]:
+        sys.exit(1)
+
+
+def print_run(d: dict[str, Any], description: str) -> None:
+    verdict = "yes" if d["bit_exact"] else f"NO (first differing input: {d['first_mismatch']})"
+    click.echo(f"{d['target']}: {description}")
+    click.echo(f"bit-exact (firmware == simulator): {verdict}   [{d['n']} inputs]")
+    if "int_top1" in d:
+        click.echo(f"int8 top-1 on the target: {100 * d['int_top1']:.2f} %")
+    print_sizes(d["sizes"])
+    spread = ("" if d["instructions_min"] == d["instructions_max"] else
+              f", {d['instructions_min']:,} to {d['instructions_max']:,} over the inputs")
+    click.echo(f"instructions per inference: {d['instructions']:,}{spread} "
+               f"({d['macs']:,} MACs, {d['macs_per_instruction']:.3f} MACs/instruction)")
+    click.echo(f"  {'#':>3}  {'layer':<40} {'op':<11} {'instructions':>13} {'share':>6}")
+    for i, layer in enumerate(d["layers"]):
+        share = 100 * layer["instructions"] / d["instructions"]
+        click.echo(f"  {i:>3}  {layer['name'][:40]:<40} {layer['op']:<11} "
+                   f"{layer['instructions']:>13,} {share:5.1f}%")
+
+
+@main.command()
+@click.argument("project", type=click.Path(path_type=Path))
+@click.option("--target", help="Board (default: the one given to convert).")
+@click.option("--probe", type=click.Choice(["pyocd", "openocd", "stlink", "esptool"]),
+              help="Programming tool (default: the first installed one the board supports).")
+@click.option("--dry-run", is_flag=True, help="Build and print the command; do not flash.")
+@user_errors
+def flash(project: Path, target: str | None, probe: str | None, dry_run: bool) -> None:
+    """Build PROJECT's firmware for a real board and program it."""
+    from tinyq.emu.build import build_firmware
+    from tinyq.flash import choose_probe, flash as do_flash, flash_command
+
+    proj, tgt = project_target(project, target)
+    chosen = choose_probe(tgt, probe, dry_run)
+    fw = build_firmware(proj.path, tgt, proj.path / "build" / tgt.name)
+    cmd = flash_command(fw, chosen)
+    click.echo(cmd.text())
+    if not dry_run:
+        do_flash(fw, cmd)
+        click.echo(f"flashed {tgt.name} with {chosen}")
+
+
+@main.command()
+@click.option("--strict", is_flag=True, help="Exit 1 if anything `make test` needs is missing.")
+def doctor(strict: bool) -> None:
+    """Report which compilers, emulators and programming tools are present."""
+    from tinyq.doctor import checks
+
+    missing = False
+    for c in checks():
+        mark = "ok     " if c.ok else ("MISSING" if c.required else "absent ")
+        click.echo(f"{mark} {c.what}" + ("" if c.ok else f"  -> {c.fix}"))
+        missing |= c.required and not c.ok
+    if strict and missing:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from tinyq.quant.observers import METHODS
 from tinyq.quant.ptq import quantize
 from tinyq.sim.float_exec import run_float
 from tinyq.sim.layout import to_ir_layout, to_torch_layout
+from tinyq.targets import load_target
 
 FLOAT_CHECK_SAMPLES = 8
 FLOAT_CHECK_TOL = 1e-3
@@ -68,7 +69,8 @@ def convert_model(model_path: Path, out_dir: Path, opts: ConvertOptions) -> Conv
     plan = plan_arena(graph)  # static arena offsets from lifetimes
     check_plan(plan)
     origin = Path(model_path).name
-    written = write_project(graph, plan, Path(out_dir), opts.name, opts.target, origin,
+    target = load_target(opts.target).name  # aliases resolve to the board's own name
+    written = write_project(graph, plan, Path(out_dir), opts.name, target, origin,
                             __version__, opts.force, extra=lambda d: save_graph(graph,
                                                                                  d / "tinyq"))
     return Conversion(graph, plan, written, time.perf_counter() - start)
@@ -100,8 +102,7 @@ def check_options(opts: ConvertOptions, out_dir: Path) -> None:
     if opts.calib_method not in METHODS:
         raise TinyqError(f"--calib-method '{opts.calib_method}' unknown; choose from "
                          f"{', '.join(METHODS)}")
-    if opts.target != "host":
-        raise TinyqError(f"--target '{opts.target}' unknown; this build supports: host")
+    load_target(opts.target)  # an unknown name is an error listing the known ones
     if out_dir.exists() and not opts.force:
         raise TinyqError(f"output directory '{out_dir}' exists; use --force to replace it")
 

@@ -11,6 +11,7 @@ simulator and float reference, and on its C sources for the host build.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -49,6 +50,7 @@ class Project:
             raise TinyqError(f"'{self.path}' is not a tinyq project (no report.json); "
                              "create one with `tinyq convert`")
         self.graph: Graph = load_graph(self.path / "tinyq")
+        self.report = json.loads((self.path / "report.json").read_text())
         self._host: HostModel | None = None
 
     @property
@@ -79,6 +81,18 @@ class Project:
 
     def run_c(self, xq: np.ndarray) -> np.ndarray:
         return self.host().run(xq)
+
+    def run_target(self, target: str, xq: np.ndarray, timeout: float = 600.0):
+        """Firmware for an emulated target (name or alias), run under QEMU on xq (int8, IR
+        layout): a tinyq.emu.verify.TargetRun with outputs, simulator outputs and counts."""
+        from tinyq.targets import load_target
+
+        return self.run_on(load_target(target), xq, timeout)
+
+    def run_on(self, target, xq: np.ndarray, timeout: float = 600.0):  # noqa: ANN001
+        from tinyq.emu.verify import run_on_target
+
+        return run_on_target(self, target, xq, timeout)
 
     def test(self, x: np.ndarray, labels: np.ndarray | None = None) -> TestResult:
         xq = self.quantize_input(x)

@@ -11,6 +11,7 @@ targets directory. Nothing here runs a tool; tinyq/emu/ does.
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,14 +125,18 @@ def load_target(name_or_alias: str) -> Target:
 
 
 def list_targets() -> list[Target]:
-    """Every target, emulated ones first, each group by name."""
-    return sorted(_all_targets(), key=lambda t: (not t.emulated, t.name))
+    """Every target, emulated ones first, each group by name (qemu-m7 before qemu-m33)."""
+    return sorted(_all_targets(), key=lambda t: (not t.emulated, _natural(t.name)))
+
+
+def _natural(name: str) -> tuple[tuple[int, str], ...]:
+    return tuple((int(p), "") if p.isdigit() else (0, p) for p in re.split(r"(\d+)", name))
 
 
 @functools.cache
 def _all_targets() -> tuple[Target, ...]:
     root = targets_dir()
-    targets = tuple(_parse(path, root) for path in sorted(root.glob("*.toml")))
+    targets = tuple(parse_target_file(path, root) for path in sorted(root.glob("*.toml")))
     owner: dict[str, str] = {}
     for t in targets:
         for label in (t.name, *t.aliases):
@@ -189,7 +194,8 @@ class _Reader:
         return region
 
 
-def _parse(path: Path, root: Path) -> Target:
+def parse_target_file(path: Path, root: Path) -> Target:
+    """One targets/*.toml file as a Target; paths inside resolve against `root`."""
     try:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as e:

@@ -28,8 +28,8 @@ def tiny_files(tmp_path: Path) -> dict[str, Path]:
     return paths
 
 
-@pytest.fixture
-def cli():
+@pytest.fixture(scope="session")
+def cli_runner():
     from tinyq.cli import main
 
     runner = CliRunner()
@@ -38,3 +38,8 @@ def cli():
         return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
 
     return invoke
+
+
+@pytest.fixture
+def cli(cli_runner):
+    return cli_runner
