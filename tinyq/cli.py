@@ -264,6 +264,33 @@ def flash(project: Path, target: str | None, probe: str | None, dry_run: bool) -
 
 
 @main.command()
+@click.option("--models", default=",".join(sorted(["ds_cnn", "mobilenet_v1_vww", "resnet8",
+                                                   "fc_autoencoder", "mobilenet_v2"])),
+              show_default=True, help="Comma-separated zoo models.")
+@click.option("--targets", "target_list", default="qemu-m4,qemu-m7,qemu-m55,qemu-rv32,"
+              "qemu-rv32v", show_default=True, help="Comma-separated emulated targets.")
+@click.option("-o", "--out", "out_file", type=click.Path(path_type=Path),
+              default=Path("benchmarks/results.md"), show_default=True,
+              help="Markdown file to write the table to.")
+@user_errors
+def bench(models: str, target_list: str, out_file: Path) -> None:
+    """Benchmark zoo models on emulated targets: exact instructions per inference,
+    MACs/instruction, flash, RAM, arena; every row checked bit-exact."""
+    from tinyq.bench import markdown, run_bench
+    from tinyq.zoo import ZOO
+
+    names = [m for m in models.split(",") if m]
+    unknown = [m for m in names if m not in ZOO]
+    if unknown:
+        raise TinyqError(f"--models: unknown {', '.join(unknown)}; known: {', '.join(ZOO)}")
+    rows = run_bench(names, [t for t in target_list.split(",") if t], click.echo)
+    command = f"tinyq bench --models {models} --targets {target_list}"
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    out_file.write_text(markdown(rows, command))
+    click.echo(f"wrote {out_file}")
+
+
+@main.command()
 @click.option("--strict", is_flag=True, help="Exit 1 if anything `make test` needs is missing.")
 def doctor(strict: bool) -> None:
     """Report which compilers, emulators and programming tools are present."""

@@ -69,7 +69,7 @@ def convert_model(model_path: Path, out_dir: Path, opts: ConvertOptions) -> Conv
     plan = plan_arena(graph)  # static arena offsets from lifetimes
     check_plan(plan)
     origin = Path(model_path).name
-    target = load_target(opts.target).name  # aliases resolve to the board's own name
+    target = load_target(opts.target)  # aliases resolve to the board's own name
     written = write_project(graph, plan, Path(out_dir), opts.name, target, origin,
                             __version__, opts.force, extra=lambda d: save_graph(graph,
                                                                                  d / "tinyq"))
@@ -102,7 +102,10 @@ def check_options(opts: ConvertOptions, out_dir: Path) -> None:
     if opts.calib_method not in METHODS:
         raise TinyqError(f"--calib-method '{opts.calib_method}' unknown; choose from "
                          f"{', '.join(METHODS)}")
-    load_target(opts.target)  # an unknown name is an error listing the known ones
+    try:
+        load_target(opts.target)
+    except TinyqError as e:
+        raise TinyqError(f"--target: {e}") from None
     if out_dir.exists() and not opts.force:
         raise TinyqError(f"output directory '{out_dir}' exists; use --force to replace it")
 

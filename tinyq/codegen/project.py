@@ -17,10 +17,12 @@ from typing import Callable
 
 from tinyq.codegen.model_c import generate
 from tinyq.codegen.report import build_report, report_json, report_md
+from tinyq.codegen.variants import select_variants
 from tinyq.errors import TinyqError
 from tinyq.ir import Graph
 from tinyq.ops import op_of
 from tinyq.plan.arena import Plan
+from tinyq.targets import Target
 
 RUNTIME = Path(__file__).resolve().parent.parent.parent / "runtime_c"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -42,7 +44,7 @@ def render(template: str, **values: str) -> str:
     return Template((TEMPLATES / template).read_text()).substitute(values)
 
 
-def write_project(graph: Graph, plan: Plan, out_dir: Path, name: str, target: str,
+def write_project(graph: Graph, plan: Plan, out_dir: Path, name: str, target: Target,
                   origin: str, version: str, force: bool = False,
                   extra: Callable[[Path], None] | None = None) -> Path:
     out_dir = Path(out_dir)
@@ -64,15 +66,18 @@ def write_project(graph: Graph, plan: Plan, out_dir: Path, name: str, target: st
     return out_dir
 
 
-def fill(d: Path, graph: Graph, plan: Plan, name: str, target: str, origin: str,
+def fill(d: Path, graph: Graph, plan: Plan, name: str, target: Target, origin: str,
          version: str) -> None:
-    src = generate(graph, plan, name, origin, version)
+    runtime = runtime_root()
+    reference = kernel_files(graph)
+    variants = select_variants([k.removeprefix("runtime/src/") for k in reference],
+                               target.isa_features, runtime / "src")
+    kernels = reference + [f"runtime/src/{v.source}" for v in variants.values()]
+    src = generate(graph, plan, name, origin, version, variants)
     (d / f"{name}.h").write_text(src.header)
     (d / f"{name}.c").write_text(src.source)
     (d / f"{name}_weights.c").write_text(src.weights)
     (d / f"{name}_weights.h").write_text(src.weights_header)
-    runtime = runtime_root()
-    kernels = kernel_files(graph)
     for rel in list(RUNTIME_HEADERS) + [k.removeprefix("runtime/") for k in kernels]:
         dest = d / "runtime" / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -83,6 +88,7 @@ def fill(d: Path, graph: Graph, plan: Plan, name: str, target: str, origin: str,
                                              cmake_sources="\n    ".join(sources)))
     (d / "host_runner.c").write_text(render("host_runner.c", name=name,
                                             NAME=f"TQ_{name.upper()}"))
-    report = build_report(graph, plan, name, target, origin, version)
+    report = build_report(graph, plan, name, target.name, origin, version)
+    report["kernel_variants"] = {k: v.symbol for k, v in sorted(variants.items())}
     (d / "report.json").write_text(report_json(report))
     (d / "report.md").write_text(report_md(report))
