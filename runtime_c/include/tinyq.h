@@ -225,6 +225,21 @@ typedef struct {
 void tq_softmax_s8(const tq_softmax_params *p, const int8_t *restrict in,
                    int8_t *restrict out);
 
+/* ---- ISA variants --------------------------------------------------------------------
+ * tq_<kernel>_<isa> has exactly the contract of tq_<kernel> above (same params, same
+ * results bit for bit); it exists only when built for that ISA (tq_isa.h). Generated code
+ * calls the variant the target has, through a macro that falls back to the reference on
+ * other builds (tinyq/codegen/variants.py). */
+
+/* Cortex-M DSP extension (M4, M7, M33): SXTB16 / SMLAD. */
+/* end of DSP variants */
+
+/* Cortex-M Helium / MVE (M55, M85). */
+/* end of MVE variants */
+
+/* RISC-V vector extension 1.0 (inline assembly). */
+/* end of RVV variants */
+
 #ifdef __cplusplus
 }
 #endif

@@ -28,3 +28,16 @@ def test_op_has_all_four_places(name):
         symbol = path.stem
         assert f" {symbol}(" in HEADER, f"{symbol} has no prototype in tinyq.h"
     assert (REPO / "tests" / "ops" / f"test_{name}.py").is_file()
+
+
+@pytest.mark.parametrize("variant", sorted(p.relative_to(REPO / "runtime_c" / "src").as_posix()
+                                           for p in (REPO / "runtime_c" / "src").rglob("*_*.c")
+                                           if p.stem.rsplit("_", 1)[-1] in ("dsp", "mve",
+                                                                             "rvv")))
+def test_isa_variant_has_reference_prototype_and_guard(variant):
+    path = REPO / "runtime_c" / "src" / variant
+    reference = path.with_name(path.stem.rsplit("_", 1)[0] + ".c")
+    assert reference.is_file(), f"{variant} has no reference kernel {reference.name}"
+    assert f" {path.stem}(" in HEADER, f"{path.stem} has no prototype in tinyq.h"
+    isa = path.stem.rsplit("_", 1)[-1].upper()
+    assert f"#if TQ_HAS_{isa}" in path.read_text(), f"{variant} is not guarded by TQ_HAS_{isa}"
