@@ -20,13 +20,18 @@
  * The "memory" clobber pins loads and stores to their side of the marker, so a layer's
  * count is that layer's work and nothing the compiler moved across the boundary.
  */
+/* Why .balign 4: QEMU 7.2 loses a plugin's instruction callbacks in a translation block
+ * that is retranslated because a 4-byte instruction in it straddles a guest page (1 KiB on
+ * M-profile); an aligned marker never straddles one. Any padding is one executed 2-byte
+ * nop, counted like every other instruction. */
 #ifndef TQ_MARKERS_H
 #define TQ_MARKERS_H
 
 #if defined(__thumb2__)
-#define TQ_MARK(value) __asm__ volatile(".inst.w 0xf3af8000 | %c0" : : "i"(value) : "memory")
+#define TQ_MARK(value) \
+    __asm__ volatile(".balign 4\n\t.inst.w 0xf3af8000 | %c0" : : "i"(value) : "memory")
 #elif defined(__riscv)
-#define TQ_MARK(value) __asm__ volatile("slti x0, x0, %0" : : "i"(value) : "memory")
+#define TQ_MARK(value) __asm__ volatile(".balign 4\n\tslti x0, x0, %0" : : "i"(value) : "memory")
 #else
 #error "tq_markers.h: instruction-count markers need Thumb-2 (ARMv7-M or later) or RISC-V"
 #endif

@@ -28,7 +28,7 @@ def test_every_order_gives_a_valid_plan(buffers):
     for order in ORDERS.values():
         offsets = place_greedy(buffers, order)
         size = arena_size(buffers, offsets)
-        check_plan(Plan(offsets, size, lower_bound(buffers), "t", Roots({}, "", ""),
+        check_plan(Plan(offsets, size, lower_bound(buffers), "t", Roots({}, "", "", {}),
                         buffers))
         assert lower_bound(buffers) <= size <= separate
 

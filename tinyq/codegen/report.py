@@ -53,6 +53,8 @@ def build_report(graph: Graph, plan: Plan, name: str, target: str,
         "arena_bytes": plan.arena_size,
         "arena_lower_bound_bytes": plan.lower_bound,
         "arena_strategy": plan.strategy,
+        "arena_without_inplace_bytes": plan.arena_without_inplace,
+        "inplace_layers": sorted(plan.roots.inplace),
         "input": {"shape": list(tin.shape), "torch_shape": list(graph.input_torch_shape),
                   "scale": tin.qparams.scale, "zero_point": tin.qparams.zero_point},
         "output": {"shape": list(tout.shape), "torch_shape": list(graph.output_torch_shape),
@@ -80,6 +82,8 @@ def report_md(report: dict[str, Any]) -> str:
         f"| arena (SRAM) | {report['arena_bytes']:,} B |",
         f"| arena lower bound (max live bytes) | {report['arena_lower_bound_bytes']:,} B "
         f"(gap {gap:,} B, planner `{report['arena_strategy']}`) |",
+        f"| arena without in-place execution | {report['arena_without_inplace_bytes']:,} B "
+        f"({len(report['inplace_layers'])} layers run in place) |",
         f"| input | {tuple(report['input']['shape'])} int8, scale "
         f"{report['input']['scale']:.6g}, zero point {report['input']['zero_point']} |",
         f"| output | {tuple(report['output']['shape'])} int8, scale "

@@ -57,6 +57,7 @@ def clamp_bounds(node: Node) -> tuple[float, float] | None:
 class Activation(OpDef):
     name = "activation"
     aten = tuple(ATEN_FUNCTION)
+    inplace_inputs = (0,)
     kernel_sources = ("elementwise/tq_lut_s8.c",)
 
     def lower(self, fx_node: Any, ctx: Any) -> None:

@@ -27,6 +27,7 @@ from tinyq.sim.arith import clamp_s8
 class Add(OpDef):
     name = "add"
     aten = ("aten.add.Tensor",)
+    inplace_inputs = (0, 1)
     kernel_sources = ("elementwise/tq_add_s8.c",)
 
     def lower(self, fx_node: Any, ctx: Any) -> None:

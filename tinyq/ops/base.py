@@ -65,6 +65,9 @@ class OpDef:
     kernel_sources: tuple[str, ...] = ()
     # True for ops that only reinterpret memory (no kernel, output aliases input).
     is_alias: bool = False
+    # Inputs whose buffer the kernel may overwrite with its output (out == in[i] is safe,
+    # the sizes are equal); the planner does so when that input dies at this node.
+    inplace_inputs: tuple[int, ...] = ()
 
     def lower(self, fx_node: Any, ctx: LowerContext) -> None:
         raise AssertionError(f"op {self.name} lowers no ATen node")

@@ -33,6 +33,7 @@ class Plan:
     strategy: str
     roots: Roots
     buffers: list[Buffer]
+    arena_without_inplace: int = 0
 
 
 def place_separately(buffers: list[Buffer]) -> dict[str, int]:
@@ -63,15 +64,24 @@ def arena_size(buffers: list[Buffer], offsets: dict[str, int]) -> int:
     return max((offsets[b.name] + b.size for b in buffers), default=0)
 
 
-def plan_arena(graph: Graph) -> Plan:
-    buffers = lifetimes(graph)
+def best_placement(buffers: list[Buffer]) -> tuple[str, dict[str, int]]:
     best_name, best = "separate", place_separately(buffers)
     for name, order in ORDERS.items():
         offsets = place_greedy(buffers, order)
         if arena_size(buffers, offsets) < arena_size(buffers, best):
             best_name, best = name, offsets
-    return Plan(best, arena_size(buffers, best), lower_bound(buffers), best_name,
-                roots(graph), buffers)
+    return best_name, best
+
+
+def plan_arena(graph: Graph, inplace: bool = True) -> Plan:
+    """Place every buffer; with `inplace`, elementwise ops reuse inputs that die (the
+    report also gives the arena without that, for comparison)."""
+    buffers = lifetimes(graph, inplace)
+    name, offsets = best_placement(buffers)
+    plain = lifetimes(graph, inplace=False)
+    return Plan(offsets, arena_size(buffers, offsets), lower_bound(buffers), name,
+                roots(graph, inplace), buffers,
+                arena_size(plain, best_placement(plain)[1]))
 
 
 def check_plan(plan: Plan) -> None:

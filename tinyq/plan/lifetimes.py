@@ -1,10 +1,13 @@
 """Tensor lifetimes of a graph: which buffers exist and from which step to which.
 
 Alias ops (reshape) share their input's memory, so tensors are grouped under a root
-buffer. The graph input lives in the caller's `in` buffer and the output in `out`, so
-neither takes arena space. Node i reads its inputs and writes its output during step i:
-a buffer lives from its producer's step to its last reader's step, inclusive, and two
-buffers whose intervals meet may not overlap in memory.
+buffer. With `inplace`, an elementwise op whose kernel may overwrite an input
+(OpDef.inplace_inputs) writes its output into that input's buffer when the input is read
+by nothing later; the output then joins the input's root too. The graph input lives in the
+caller's `in` buffer (read-only, never reused) and the output in `out`, so neither takes
+arena space. Node i reads its inputs and writes its output during step i: a buffer lives
+from its producer's step to its last reader's step, inclusive, and two buffers whose
+intervals meet may not overlap in memory.
 """
 
 from __future__ import annotations
@@ -34,25 +37,56 @@ class Buffer:
 
 @dataclass(frozen=True)
 class Roots:
-    """tensor -> root buffer name, plus the two roots that live outside the arena."""
+    """tensor -> root buffer name, plus the two roots that live outside the arena, and
+    the nodes that run in place (node name -> the input index they overwrite)."""
 
     of: dict[str, str]
     input_root: str
     output_root: str
+    inplace: dict[str, int]
 
 
-def roots(graph: Graph) -> Roots:
+def readers(graph: Graph) -> dict[str, int]:
+    """tensor -> the last step that reads it (-1 if none)."""
+    last: dict[str, int] = {}
+    for step, node in enumerate(graph.nodes):
+        for t in node.inputs:
+            last[t] = step
+    return last
+
+
+def output_aliases(graph: Graph) -> set[str]:
+    """The graph output and every tensor it aliases through reshapes."""
+    found = {graph.outputs[0]}
+    for node in reversed(graph.nodes):
+        if op_of(node).is_alias and node.output in found:
+            found.add(node.inputs[0])
+    return found
+
+
+def roots(graph: Graph, inplace: bool = True) -> Roots:
     of = {graph.inputs[0]: graph.inputs[0]}
-    for node in graph.nodes:
-        if op_of(node).is_alias:
-            of[node.output] = of[node.inputs[0]]
-        else:
-            of[node.output] = node.output
-    return Roots(of, graph.inputs[0], of[graph.outputs[0]])
+    last_read = readers(graph)
+    to_output = output_aliases(graph)
+    done: dict[str, int] = {}
+    for step, node in enumerate(graph.nodes):
+        op = op_of(node)
+        of[node.output] = of[node.inputs[0]] if op.is_alias else node.output
+        if not inplace or op.is_alias or node.output in to_output:
+            continue
+        for i in op.inplace_inputs:
+            root = of[node.inputs[i]]
+            members = [t for t, r in of.items() if r == root and t != node.output]
+            if (root != graph.inputs[0] and max(last_read.get(t, -1) for t in members) == step
+                    and graph.tensors[root].size == graph.tensors[node.output].size):
+                of[node.output] = root
+                done[node.name] = i
+                break
+    return Roots(of, graph.inputs[0], of[graph.outputs[0]], done)
 
 
-def lifetimes(graph: Graph) -> list[Buffer]:
-    r = roots(graph)
+def lifetimes(graph: Graph, inplace: bool = True) -> list[Buffer]:
+    r = roots(graph, inplace)
     first: dict[str, int] = {}
     last: dict[str, int] = {}
     for step, node in enumerate(graph.nodes):

@@ -93,13 +93,32 @@ static void on_marker(unsigned int vcpu_index, void *udata)
     record((uint32_t)(packed & 0xff), executed - (uint64_t)(packed >> 8));
 }
 
+/* A 2-byte nop the assembler put before a marker to align it (tq_markers.h: .balign 4)
+ * belongs to the marker, not to the code being measured. */
+static int is_padding(const struct qemu_plugin_tb *tb, size_t i, size_t n)
+{
+    const struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+    if (i + 1 >= n || qemu_plugin_insn_size(insn) != 2 ||
+        marker_value(qemu_plugin_tb_get_insn(tb, i + 1)) < 0) {
+        return 0;
+    }
+    const uint8_t *d = qemu_plugin_insn_data(insn);
+    uint32_t half = d[0] | (uint32_t)d[1] << 8;
+    return isa == ISA_ARM ? half == 0xbf00 : half == 0x0001;  /* T16 nop / c.nop */
+}
+
+static int counts(const struct qemu_plugin_tb *tb, size_t i, size_t n)
+{
+    return marker_value(qemu_plugin_tb_get_insn(tb, i)) < 0 && !is_padding(tb, i, n);
+}
+
 static void on_tb_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
     (void)id;
     size_t n = qemu_plugin_tb_n_insns(tb);
     uint64_t counted = 0;
     for (size_t i = 0; i < n; i++) {
-        counted += marker_value(qemu_plugin_tb_get_insn(tb, i)) < 0;
+        counted += counts(tb, i, n);
     }
     if (!per_insn && counted > 0) {
         qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &executed,
@@ -110,6 +129,9 @@ static void on_tb_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         int value = marker_value(insn);
         if (value < 0) {
+            if (!counts(tb, i, n)) {
+                continue;
+            }
             seen++;
             if (per_insn) {
                 qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
