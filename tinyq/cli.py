@@ -136,6 +136,32 @@ def print_test(r: Any) -> None:
     click.echo(f"output SQNR:     {r.sqnr_db:6.2f} dB")
 
 
+@main.command()
+@click.argument("project", type=click.Path(path_type=Path))
+@user_errors
+def inspect(project: Path) -> None:
+    """Summarise a converted PROJECT: model, target, MACs, flash, arena and its timeline."""
+    path = project / "report.json"
+    if not path.is_file():
+        raise TinyqError(f"'{project}' is not a tinyq project (no report.json)")
+    r = json.loads(path.read_text())
+    click.echo(f"{r['name']}: from {r['model']} for {r['target']} (tinyq {r['tinyq_version']})")
+    click.echo(f"  input  {tuple(r['input']['shape'])} int8, scale {r['input']['scale']:.6g}, "
+               f"zero point {r['input']['zero_point']}")
+    click.echo(f"  output {tuple(r['output']['shape'])} int8, scale "
+               f"{r['output']['scale']:.6g}, zero point {r['output']['zero_point']}")
+    click.echo(f"  {len(r['layers'])} layers, {r['macs']:,} MACs, weights {r['weight_bytes']:,} B")
+    click.echo(f"  arena {r['arena_bytes']:,} B (lower bound {r['arena_lower_bound_bytes']:,} B, "
+               f"without in-place {r['arena_without_inplace_bytes']:,} B, planner "
+               f"{r['arena_strategy']})")
+    if r.get("kernel_variants"):
+        click.echo("  kernel variants: " + ", ".join(r["kernel_variants"].values()))
+    peak = max(r["memory_timeline"], key=lambda s: s["live_bytes"], default=None)
+    if peak:
+        click.echo(f"  peak while layer {peak['layer']} ({peak['name']}) runs: "
+                   f"{peak['live_bytes']:,} B in {len(peak['live'])} buffers")
+
+
 def project_target(project: Path, target: str | None) -> Any:
     """--target, else the target the project was converted for."""
     from tinyq.project import Project

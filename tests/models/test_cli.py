@@ -96,3 +96,13 @@ def test_python_api(tiny_files, tmp_path):
     proj = tinyq.convert(tiny_files["model"], tmp_path / "api", calib=tiny_files["calib"])
     result = proj.test(np.load(tiny_files["x"]), np.load(tiny_files["y"]))
     assert result.bit_exact and result.n == 10
+
+
+def test_inspect_summarises_a_project(cli, tiny_files, tmp_path):
+    out = tmp_path / "p"
+    cli("convert", tiny_files["model"], "--calib", tiny_files["calib"], "-o", out)
+    r = cli("inspect", out)
+    assert r.exit_code == 0, r.output
+    assert "MACs" in r.output and "arena" in r.output and "peak while layer" in r.output
+    assert "## Memory timeline" in (out / "report.md").read_text()
+    assert cli("inspect", tmp_path).exit_code == 1

@@ -24,6 +24,24 @@ def placement(tensor: str, plan: Plan) -> dict[str, Any]:
     return {"buffer": "arena", "offset": plan.offsets[root], "size": size}
 
 
+def memory_timeline(graph: Graph, plan: Plan) -> list[dict[str, Any]]:
+    """Per layer: the arena buffers alive while it runs and the bytes they occupy (the
+    highest byte in use, so fragmentation shows) next to their sum."""
+    steps = []
+    index = 0
+    for step, node in enumerate(graph.nodes):
+        if op_of(node).is_alias:
+            continue
+        live = [b for b in plan.buffers if b.first <= step <= b.last]
+        steps.append({"layer": index, "name": node.name,
+                      "live": sorted(b.name for b in live),
+                      "live_bytes": sum(b.size for b in live),
+                      "high_water_bytes": max((plan.offsets[b.name] + b.size for b in live),
+                                              default=0)})
+        index += 1
+    return steps
+
+
 def build_report(graph: Graph, plan: Plan, name: str, target: str,
                  origin: str, version: str) -> dict[str, Any]:
     layers = []
@@ -60,6 +78,7 @@ def build_report(graph: Graph, plan: Plan, name: str, target: str,
         "output": {"shape": list(tout.shape), "torch_shape": list(graph.output_torch_shape),
                    "scale": tout.qparams.scale, "zero_point": tout.qparams.zero_point},
         "layers": layers,
+        "memory_timeline": memory_timeline(graph, plan),
     }
 
 
@@ -100,5 +119,15 @@ def report_md(report: dict[str, Any]) -> str:
             f"{'x'.join(map(str, layer['output_shape']))} | {layer['macs']:,} | "
             f"{layer['weight_bytes']:,} | {layer['bits']} | {out['buffer']} | "
             f"{out.get('offset', '')} | {out.get('size', '')} |")
+    lines += ["", "## Memory timeline", "",
+              "Arena bytes alive while each layer runs (sum of live buffers) and the highest "
+              "arena byte in use; the bar is the live share of the arena.", "",
+              "| # | layer | live buffers | live B | high water B | |",
+              "|---|---|---|---|---|---|"]
+    arena = max(report["arena_bytes"], 1)
+    for step in report["memory_timeline"]:
+        bar = "#" * round(20 * step["live_bytes"] / arena)
+        lines.append(f"| {step['layer']} | {step['name']} | {len(step['live'])} | "
+                     f"{step['live_bytes']:,} | {step['high_water_bytes']:,} | `{bar:<20}` |")
     lines.append("")
     return "\n".join(lines)
