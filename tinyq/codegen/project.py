@@ -15,6 +15,7 @@ from pathlib import Path
 from string import Template
 from typing import Callable
 
+from tinyq.codegen.memory_plot import write_memory_plot
 from tinyq.codegen.model_c import generate
 from tinyq.codegen.report import build_report, report_json, report_md
 from tinyq.codegen.variants import select_variants
@@ -92,3 +93,4 @@ def fill(d: Path, graph: Graph, plan: Plan, name: str, target: Target, origin: s
     report["kernel_variants"] = {k: v.symbol for k, v in sorted(variants.items())}
     (d / "report.json").write_text(report_json(report))
     (d / "report.md").write_text(report_md(report))
+    write_memory_plot(report, d / "memory.png")

@@ -121,7 +121,8 @@ def report_md(report: dict[str, Any]) -> str:
             f"{out.get('offset', '')} | {out.get('size', '')} |")
     lines += ["", "## Memory timeline", "",
               "Arena bytes alive while each layer runs (sum of live buffers) and the highest "
-              "arena byte in use; the bar is the live share of the arena.", "",
+              "arena byte in use; the bar is the live share of the arena (also plotted in "
+              "`memory.png`).", "",
               "| # | layer | live buffers | live B | high water B | |",
               "|---|---|---|---|---|---|"]
     arena = max(report["arena_bytes"], 1)
