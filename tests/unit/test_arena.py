@@ -44,3 +44,31 @@ def test_chain_reaches_the_lower_bound():
 def test_greedy_is_deterministic():
     buffers = [Buffer(f"t{i}", 16 * (i % 5 + 1), i % 7, i % 7 + 2) for i in range(30)]
     assert place_greedy(buffers, ORDERS["area"]) == place_greedy(buffers, ORDERS["area"])
+
+
+def test_exact_placement_beats_greedy_where_greedy_fragments():
+    from tinyq.plan.arena import best_placement
+    from tinyq.plan.exact import place_exact
+
+    # Greedy by size puts the two 8-byte buffers where the later 16-byte one then
+    # cannot fit below them; the optimum interleaves them.
+    buffers = [Buffer("a", 16, 0, 1), Buffer("b", 8, 1, 2), Buffer("c", 8, 2, 3),
+               Buffer("d", 16, 3, 4), Buffer("e", 8, 0, 4)]
+    exact = place_exact(buffers)
+    assert exact is not None
+    check_plan(Plan(exact, arena_size(buffers, exact), lower_bound(buffers), "exact",
+                    Roots({}, "", "", {}), buffers))
+    _, best = best_placement(buffers)
+    assert arena_size(buffers, best) == arena_size(buffers, exact) <= min(
+        arena_size(buffers, place_greedy(buffers, order)) for order in ORDERS.values())
+
+
+@given(buffer_sets())
+def test_exact_is_never_worse_than_greedy(buffers):
+    from tinyq.plan.exact import place_exact
+
+    exact = place_exact(buffers[:10])
+    if exact is not None:
+        greedy = min(arena_size(buffers[:10], place_greedy(buffers[:10], o))
+                     for o in ORDERS.values())
+        assert lower_bound(buffers[:10]) <= arena_size(buffers[:10], exact) <= greedy

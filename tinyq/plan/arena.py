@@ -4,7 +4,8 @@ All planners share one signature, `(buffers) -> {name: offset}`. `place_separate
 buffer its own region) is the baseline the others are tested against. `place_greedy`
 places buffers one by one, in a given order, at the lowest offset that clashes with no
 already placed buffer alive at the same time; `plan_arena` tries several orders and keeps
-the smallest result (ties: the first order listed, so output is deterministic).
+the smallest result (ties: the first order listed, so output is deterministic); when that
+misses the lower bound on a small problem, `place_exact` (plan/exact.py) solves it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from tinyq.ir import Graph
+from tinyq.plan.exact import place_exact
 from tinyq.plan.lifetimes import Buffer, Roots, lifetimes, lower_bound, roots
 
 Order = Callable[[Buffer], tuple]
@@ -70,6 +72,10 @@ def best_placement(buffers: list[Buffer]) -> tuple[str, dict[str, int]]:
         offsets = place_greedy(buffers, order)
         if arena_size(buffers, offsets) < arena_size(buffers, best):
             best_name, best = name, offsets
+    if arena_size(buffers, best) > lower_bound(buffers):
+        exact = place_exact(buffers)
+        if exact is not None and arena_size(buffers, exact) < arena_size(buffers, best):
+            best_name, best = "exact", exact
     return best_name, best
 
 
