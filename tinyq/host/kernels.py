@@ -45,4 +45,3 @@ class KernelLib:
             params = self.ffi.new(f"{call.params_type} *", fields)
             args = [params] + args
         getattr(self.lib, call.kernel)(*args)
-        del keep

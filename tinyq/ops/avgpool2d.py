@@ -20,7 +20,7 @@ from tinyq.errors import TinyqError
 from tinyq.ir import Graph, Node, QParams
 from tinyq.ops._common import apply_act, in_shape, out_shape, pad_window, to_nchw, to_nhwc
 from tinyq.ops._common import window
-from tinyq.ops._pool import arg, pair
+from tinyq.ops._pool import arg, pair, pool_geometry
 from tinyq.ops.base import Buf, CCall, Const, OpDef, register
 from tinyq.ops.reshape import lower_reshape
 from tinyq.quant.dyadic import dyadic_array
@@ -127,12 +127,7 @@ class AvgPool2d(OpDef):
 
     def emit(self, node: Node, graph: Graph) -> list[CCall]:
         a, q = node.attrs, node.qattrs
-        ih, iw, c = in_shape(node, graph)
-        oh, ow, _ = out_shape(node, graph)
-        params = {"in_h": ih, "in_w": iw, "c": c, "out_h": oh, "out_w": ow,
-                  "k_h": a["kernel"][0], "k_w": a["kernel"][1],
-                  "stride_h": a["stride"][0], "stride_w": a["stride"][1],
-                  "pad_h": a["padding"][0], "pad_w": a["padding"][1],
+        params = {**pool_geometry(node, graph), "pad_h": a["padding"][0], "pad_w": a["padding"][1],
                   "count_include_pad": int(a["count_include_pad"]),
                   "in_zp": q["in_zp"], "out_zp": q["out_zp"],
                   "act_min": q["act_min"], "act_max": q["act_max"],

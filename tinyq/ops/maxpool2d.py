@@ -12,9 +12,9 @@ import torch.nn.functional as F
 
 from tinyq.errors import TinyqError
 from tinyq.ir import Graph, Node, QParams
-from tinyq.ops._common import apply_act, in_shape, out_shape, pad_window, to_nchw, to_nhwc
+from tinyq.ops._common import apply_act, out_shape, pad_window, to_nchw, to_nhwc
 from tinyq.ops._common import window
-from tinyq.ops._pool import arg, pair
+from tinyq.ops._pool import arg, pair, pool_geometry
 from tinyq.ops.base import Buf, CCall, OpDef, register
 from tinyq.quant.weights import act_range
 from tinyq.sim.arith import clamp_s8
@@ -70,13 +70,10 @@ class MaxPool2d(OpDef):
 
     def emit(self, node: Node, graph: Graph) -> list[CCall]:
         a = node.attrs
-        ih, iw, c = in_shape(node, graph)
-        oh, ow, _ = out_shape(node, graph)
-        params = {"in_h": ih, "in_w": iw, "c": c, "out_h": oh, "out_w": ow,
-                  "k_h": a["kernel"][0], "k_w": a["kernel"][1],
-                  "stride_h": a["stride"][0], "stride_w": a["stride"][1],
+        params = {**pool_geometry(node, graph),
                   "pad_top": a["padding"][0], "pad_left": a["padding"][1],
                   "dil_h": a["dilation"][0], "dil_w": a["dilation"][1],
-                  "act_min": node.qattrs["act_min"], "act_max": node.qattrs["act_max"]}
+                  "act_min": node.qattrs["act_min"],
+                  "act_max": node.qattrs["act_max"]}
         return [CCall("tq_maxpool2d_s8", [Buf("in"), Buf("out")], "tq_maxpool2d_params",
                       params)]
