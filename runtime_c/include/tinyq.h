@@ -232,6 +232,9 @@ void tq_softmax_s8(const tq_softmax_params *p, const int8_t *restrict in,
  * other builds (tinyq/codegen/variants.py). */
 
 /* Cortex-M DSP extension (M4, M7, M33): SXTB16 / SMLAD. */
+void tq_conv2d_s8_dsp(const tq_conv2d_params *p, const int8_t *restrict in,
+                      int8_t *restrict out);
+void tq_fc_s8_dsp(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
 /* end of DSP variants */
 
 /* Cortex-M Helium / MVE (M55, M85). */

@@ -1,0 +1,70 @@
+/*
+ * tq_dsp.h - dot products on the Cortex-M DSP extension, shared by the _dsp kernels.
+ *
+ * SXTB16 widens bytes 0 and 2 of a word into two halfwords (and, after a ROR by 8, bytes
+ * 1 and 3); SMLAD multiplies two halfword pairs and adds both products to an accumulator.
+ * Widening the activations and the weights with the same pairing makes each SMLAD two
+ * exact int8 MACs. The sums are the reference kernels' int32 sums in another order: the
+ * converter bounds |acc| below 2^31, so no order overflows and the bits are the same.
+ */
+#ifndef TQ_DSP_H
+#define TQ_DSP_H
+
+#include "tq_isa.h"
+
+#if TQ_HAS_DSP
+#include <arm_acle.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Four int8 as one word; memcpy keeps strict aliasing intact and compiles to one LDR
+ * (unaligned loads are legal on M4, M7 and M33). */
+static inline uint32_t tq_load4(const int8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* GCC 12's arm_acle.h has no __ror; this pattern compiles to one ROR (often folded into
+ * SXTB16's own rotate operand). */
+static inline uint32_t tq_ror8(uint32_t v)
+{
+    return (v >> 8) | (v << 24);
+}
+
+/* acc0 += x . w0 and acc1 += x . w1 over n elements, n a multiple of 4. */
+static inline void tq_dot2_s8(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t n,
+                              int32_t *acc0, int32_t *acc1)
+{
+    int32_t s0 = *acc0;
+    int32_t s1 = *acc1;
+    for (int32_t i = 0; i < n; i += 4) {
+        const uint32_t xv = tq_load4(x + i);
+        const int16x2_t xe = __sxtb16((int8x4_t)xv);
+        const int16x2_t xo = __sxtb16((int8x4_t)tq_ror8(xv));
+        const uint32_t v0 = tq_load4(w0 + i);
+        const uint32_t v1 = tq_load4(w1 + i);
+        s0 = __smlad(xe, __sxtb16((int8x4_t)v0), s0);
+        s0 = __smlad(xo, __sxtb16((int8x4_t)tq_ror8(v0)), s0);
+        s1 = __smlad(xe, __sxtb16((int8x4_t)v1), s1);
+        s1 = __smlad(xo, __sxtb16((int8x4_t)tq_ror8(v1)), s1);
+    }
+    *acc0 = s0;
+    *acc1 = s1;
+}
+
+/* acc += x . w over n elements, n a multiple of 4. */
+static inline int32_t tq_dot1_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t acc)
+{
+    for (int32_t i = 0; i < n; i += 4) {
+        const uint32_t xv = tq_load4(x + i);
+        const uint32_t wv = tq_load4(w + i);
+        acc = __smlad(__sxtb16((int8x4_t)xv), __sxtb16((int8x4_t)wv), acc);
+        acc = __smlad(__sxtb16((int8x4_t)tq_ror8(xv)), __sxtb16((int8x4_t)tq_ror8(wv)), acc);
+    }
+    return acc;
+}
+
+#endif /* TQ_HAS_DSP */
+#endif /* TQ_DSP_H */
