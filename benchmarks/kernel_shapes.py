@@ -95,12 +95,14 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--targets", default="qemu-m4,qemu-m55")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--only", default="", help="measure only shapes whose label "
+                        "contains this text")
     args = parser.parse_args(argv)
     targets = args.targets.split(",")
     head = ["shape"] + [f"{t} MACs/instr" for t in targets] + ["CMSIS-NN M4", "CMSIS-NN M55"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     with tempfile.TemporaryDirectory() as tmp:
-        for shape in SHAPES:
+        for shape in [s for s in SHAPES if args.only in s.label]:
             cells = [shape.label]
             for target in targets:
                 instr, work = measure(shape, target, Path(tmp))

@@ -35,16 +35,21 @@ class Row:
     arena: int
     lower_bound: int
     convert_s: float
+    arena_whole: int  # without patch-based execution
+    patches: str  # "split:n" or "-"
+    mac_overhead: float
 
     def cells(self) -> list[str]:
         return [self.model, self.target, f"{self.instructions:,}",
                 f"{self.macs / self.instructions:.3f}", f"{self.flash:,}", f"{self.ram:,}",
-                f"{self.arena:,}", f"{self.lower_bound:,}", f"{self.macs:,}",
+                f"{self.arena:,}", f"{self.lower_bound:,}", f"{self.arena_whole:,}",
+                self.patches, f"{100 * self.mac_overhead:.1f}%", f"{self.macs:,}",
                 f"{self.convert_s:.1f}"]
 
 
-HEADER = ["model", "target", "instructions", "MACs/instr", "flash B", "RAM B", "arena B",
-          "arena lower bound B", "MACs", "convert s"]
+HEADER = ["model", "target", "instructions", "MACs/instr", "flash B", "RAM B",
+          "peak SRAM (arena) B", "arena lower bound B", "arena without patches B", "patches",
+          "MAC overhead", "MACs", "convert s"]
 
 
 def convert_zoo_model(name: str, target: str, work: Path) -> tuple[Project, float]:
@@ -75,9 +80,14 @@ def run_bench(models: list[str], targets: list[str], progress=print) -> list[Row
                 if not run.bit_exact:
                     raise TinyqError(f"bench: {name} on {target} is not bit-exact")
                 r = project.report
-                rows.append(Row(name, run.target.name, r["macs"], run.instructions()[0],
-                                run.firmware.sizes.flash_total, run.firmware.sizes.ram_total,
-                                r["arena_bytes"], r["arena_lower_bound_bytes"], seconds))
+                p = r["patches"]
+                rows.append(Row(name, run.target.name, p["whole_tensor_macs"],
+                                run.instructions()[0], run.firmware.sizes.flash_total,
+                                run.firmware.sizes.ram_total, r["arena_bytes"],
+                                r["arena_lower_bound_bytes"], seconds,
+                                p["arena_without_patches_bytes"],
+                                f"{p['split']}:{p['n']}" if p["split"] else "-",
+                                p["mac_overhead"]))
                 progress(" | ".join(rows[-1].cells()))
     return rows
 
@@ -88,7 +98,10 @@ def markdown(rows: list[Row], command: str) -> str:
              "it calls that target's kernel variants; instructions are "
              "exact counts of one inference under QEMU 7.2 with tinyq's counting plugin; "
              "flash / RAM are the whole firmware image: weights, code, arena, 8-16 KiB "
-             "stack). Every row was checked bit-exact against the simulator.", "",
+             "stack; peak SRAM is the arena of activations and kernel scratch, with "
+             "patch-based execution where `--patch auto` chose it within 10% extra MACs; "
+             "MACs/instr counts the whole-tensor MACs, not recomputed halos). Every row "
+             "was checked bit-exact against the simulator.", "",
              "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     lines += ["| " + " | ".join(r.cells()) + " |" for r in rows]
     return "\n".join(lines) + "\n"

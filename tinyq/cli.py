@@ -26,6 +26,8 @@ Example:
       -o build/digits
   tinyq test build/digits --inputs examples/digits/test_x.npy \\
       --labels examples/digits/test_y.npy
+  tinyq convert examples/digits/digits_cnn.pt --calib examples/digits/calib.npy \\
+      --weights int4 -o build/digits4        # int4 weights, half the weight flash
 """
 
 
@@ -52,6 +54,13 @@ def main() -> None:
     simulator computes."""
 
 
+def weight_width(value: str) -> str:
+    if value not in ("int8", "int4"):
+        raise click.BadParameter(f"'{value}' is not int8 or int4 (a state_dict file for "
+                                 "--model-class goes to --state-dict)")
+    return value
+
+
 @main.command(epilog=EXAMPLE)
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(path_type=Path),
@@ -64,19 +73,42 @@ def main() -> None:
               help="How activation ranges are chosen from the calibration data.")
 @click.option("--input-shape", help="Input shape with batch 1, e.g. 1,3,32,32. Default: "
                                     "from --calib or from the .pt2 file.")
-@click.option("--model-class", help="pkg.module:Class to build when MODEL (or --weights) "
+@click.option("--model-class", help="pkg.module:Class to build when MODEL (or --state-dict) "
                                     "is a state_dict; the class must take no arguments.")
-@click.option("--weights", type=click.Path(path_type=Path),
+@click.option("--state-dict", type=click.Path(path_type=Path),
               help="state_dict file for --model-class (default: MODEL itself).")
+@click.option("--weights", default="int8", show_default=True, metavar="int8|int4",
+              callback=lambda ctx, param, value: weight_width(value),
+              help="Precision of the weights of every convolution and linear layer. "
+                   "int4 stores two weights per byte (about half the weight flash) at "
+                   "some accuracy cost; activations stay int8 either way.")
+@click.option("--weights-config", type=click.Path(path_type=Path),
+              help="JSON or TOML file giving single layers their own precision, over "
+                   "--weights, e.g. {\"stem.0\": \"int8\", \"convolution_2\": \"int4\"}. "
+                   "A layer is its PyTorch module path or its node name (report.json "
+                   "'source' / 'name').")
 @click.option("--target", default="host", show_default=True,
               help="Board or emulator the code is for.")
+@click.option("--patch", default="auto", show_default=True, metavar="off|auto|LAYER:N",
+              help="Patch-based execution of the first layers (cuts peak SRAM of CNNs with "
+                   "large early feature maps): auto picks the split layer and the N x N "
+                   "grid with the smallest arena within --max-mac-overhead; LAYER:N forces "
+                   "one (LAYER as named in report.md); off runs whole tensors.")
+@click.option("--max-mac-overhead", default=0.10, show_default=True, type=float,
+              help="Extra MACs (recomputed patch halos) --patch auto may spend, as a "
+                   "fraction: 0.10 = 10%.")
+@click.option("--sram-budget", type=int, metavar="BYTES",
+              help="Arena bytes the model must fit: picks the cheapest plan that fits, or "
+                   "fails naming the smallest arena achievable.")
 @click.option("--name", default="model", show_default=True,
               help="C name of the model: files <name>.c/.h, function tq_<name>_run().")
 @click.option("--force", is_flag=True, help="Replace the output directory if it exists.")
 @user_errors
 def convert(model: Path, out_dir: Path, calib: Path | None, calib_method: str,
-            input_shape: str | None, model_class: str | None, weights: Path | None,
-            target: str, name: str, force: bool) -> None:
+            input_shape: str | None, model_class: str | None, state_dict: Path | None,
+            weights: str, weights_config: Path | None, target: str, patch: str,
+            max_mac_overhead: float, sram_budget: int | None, name: str,
+            force: bool) -> None:
     """Convert MODEL into a self-contained C project.
 
     MODEL is a .pt2 file from torch.export.save (safest), a whole model saved with
@@ -85,8 +117,10 @@ def convert(model: Path, out_dir: Path, calib: Path | None, calib_method: str,
     from tinyq.pipeline import ConvertOptions, convert_model
 
     opts = ConvertOptions(calib=calib, input_shape=input_shape, model_class=model_class,
-                          weights=weights, calib_method=calib_method, target=target,
-                          name=name, force=force)
+                          state_dict=state_dict, calib_method=calib_method, weights=weights,
+                          weights_config=weights_config, target=target, name=name,
+                          force=force, patch=patch, max_mac_overhead=max_mac_overhead,
+                          sram_budget=sram_budget)
     result = convert_model(model, out_dir, opts)
     report = json.loads((result.out_dir / "report.json").read_text())
     click.echo(f"wrote {result.out_dir}/ in {result.seconds:.1f} s: "

@@ -16,7 +16,8 @@ import numpy as np
 import torch
 
 from tinyq import __version__
-from tinyq.codegen.project import write_project
+from tinyq.codegen.project import runtime_root, write_project
+from tinyq.codegen.variants import graph_variants, scratch_needs
 from tinyq.data import load_float_batch, parse_shape
 from tinyq.errors import TinyqError
 from tinyq.frontend.capture import capture
@@ -26,9 +27,12 @@ from tinyq.ir import Graph, verify
 from tinyq.ir_io import save_graph
 from tinyq.passes import PASSES
 from tinyq.plan.arena import Plan, check_plan, plan_arena
-from tinyq.quant.calibrate import calibrate
+from tinyq.plan.patch_choice import PatchOptions, plan_with_patches
+from tinyq.quant.calibrate import calibrate, channel_means
 from tinyq.quant.observers import METHODS
 from tinyq.quant.ptq import quantize
+from tinyq.quant.weight_config import (WEIGHT_CHOICES, WeightOptions, int4_inputs,
+                                       read_config, weight_bits)
 from tinyq.sim.float_exec import run_float
 from tinyq.sim.layout import to_ir_layout, to_torch_layout
 from tinyq.targets import load_target
@@ -42,11 +46,16 @@ class ConvertOptions:
     calib: Path | None = None
     input_shape: str | tuple[int, ...] | None = None
     model_class: str | None = None
-    weights: Path | None = None
+    state_dict: Path | None = None  # for model_class, if not the model file itself
     calib_method: str = "minmax"
+    weights: str = "int8"  # weight bit width of every layer: "int8" or "int4"
+    weights_config: Path | None = None  # JSON / TOML {layer: "int4" | "int8"} overrides
     target: str = "host"
     name: str = "model"
     force: bool = False
+    patch: str = "auto"  # patch-based execution: "off", "auto" or "LAYER:N"
+    max_mac_overhead: float = 0.10  # extra MACs patches may cost (auto)
+    sram_budget: int | None = None  # arena bytes the plan must fit, else an error
 
 
 @dataclass
@@ -61,15 +70,24 @@ def convert_model(model_path: Path, out_dir: Path, opts: ConvertOptions) -> Conv
     start = time.perf_counter()
     check_options(opts, Path(out_dir))
     ensure_cwd_importable()
-    model = load_model(Path(model_path), opts.model_class, opts.weights)  # load the file
+    model = load_model(Path(model_path), opts.model_class, opts.state_dict)  # load the file
     calib, shape = calibration_data(opts)  # the user's samples, batch shape
     if calib is None:
         raise TinyqError("--calib is required: tinyq calibrates activations on real samples")
-    graph = quantized_graph(model, calib, shape, opts.calib_method)
-    plan = plan_arena(graph)  # static arena offsets from lifetimes
+    graph = quantized_graph(model, calib, shape, opts.calib_method,
+                            WeightOptions(opts.weights, opts.weights_config))
+    target = load_target(opts.target)  # aliases resolve to the board's own name
+    variants = graph_variants(graph, target.isa_features, runtime_root() / "src")
+
+    def planner(g: Graph) -> Plan:  # static arena offsets, the target's kernel scratch
+        return plan_arena(g, scratch=scratch_needs(g, variants))
+
+    planned = plan_with_patches(graph, PatchOptions(opts.patch, opts.max_mac_overhead,
+                                                    opts.sram_budget), planner)
+    graph, plan = planned.graph, planned.plan
+    plan.patches = planned.summary
     check_plan(plan)
     origin = Path(model_path).name
-    target = load_target(opts.target)  # aliases resolve to the board's own name
     written = write_project(graph, plan, Path(out_dir), opts.name, target, origin,
                             __version__, opts.force, extra=lambda d: save_graph(graph,
                                                                                  d / "tinyq"))
@@ -77,7 +95,8 @@ def convert_model(model_path: Path, out_dir: Path, opts: ConvertOptions) -> Conv
 
 
 def quantized_graph(model: Any, calib: np.ndarray, shape: tuple[int, ...] | None,
-                    calib_method: str = "minmax") -> Graph:
+                    calib_method: str = "minmax",
+                    weights: WeightOptions = WeightOptions()) -> Graph:
     """Model (nn.Module or ExportedProgram) + calibration batch -> quantized IR."""
     ep = capture(model, shape)  # torch.export, core ATen
     graph = to_ir(ep)  # ATen -> IR, channels last
@@ -91,7 +110,10 @@ def quantized_graph(model: Any, calib: np.ndarray, shape: tuple[int, ...] | None
         verify(graph, rewrite.__name__)
     check_float_ir(graph, ep, calib)  # the IR still computes what PyTorch computes
     ranges = calibrate(graph, calib, calib_method)  # observers on every tensor
-    graph = quantize(graph, ranges)  # int8 weights, int32 bias, dyadic multipliers
+    bits = weight_bits(graph, weights.default, weights.config)  # {layer: 4 or 8}
+    means = (channel_means(graph, calib, int4_inputs(graph, bits))  # int4 bias correction
+             if weights.bias_correction else {})
+    graph = quantize(graph, ranges, bits, weights.int4_clip, means)  # int weights, bias, M
     verify(graph, "quantization")
     return graph
 
@@ -106,6 +128,11 @@ def check_options(opts: ConvertOptions, out_dir: Path) -> None:
         load_target(opts.target)
     except TinyqError as e:
         raise TinyqError(f"--target: {e}") from None
+    if opts.weights not in WEIGHT_CHOICES:
+        raise TinyqError(f"--weights '{opts.weights}' unknown; choose from "
+                         f"{', '.join(WEIGHT_CHOICES)} (a state_dict file goes to --state-dict)")
+    if opts.weights_config is not None:
+        read_config(Path(opts.weights_config))  # syntax now; layer names after lowering
     if out_dir.exists() and not opts.force:
         raise TinyqError(f"output directory '{out_dir}' exists; use --force to replace it")
 

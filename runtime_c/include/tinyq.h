@@ -10,9 +10,14 @@
  * output is then out_zp), shift in [1, 62], a 64-bit product and an arithmetic right shift
  * (round half up). No float, no division.
  *
- * Weights are symmetric int8 (zero point 0). The input zero point is folded into the bias
- * offline (bias' = bias - in_zp * sum(w)), so a padded input position takes the value in_zp
- * (real 0). Kernels are pure functions of their arguments; none allocates, none keeps state.
+ * Weights are symmetric (zero point 0): int8, or int4 for the _s8s4 kernels (int8
+ * activations, int4 weights in [-8, 7] packed two per byte: element 2i of the flattened
+ * weight array, in the layout the _s8 kernel documents, is the low nibble of byte i and
+ * element 2i + 1 the high nibble; an odd count leaves the last high nibble 0. Their
+ * `weights` pointer points at ceil(count / 2) packed bytes; every other field is as for
+ * _s8). The input zero point is folded into the bias offline (bias' = bias - in_zp *
+ * sum(w)), so a padded input position takes the value in_zp (real 0). Kernels are pure
+ * functions of their arguments; none allocates, none keeps state.
  * Input and output buffers of one call must not overlap unless the kernel says so.
  */
 #ifndef TINYQ_H
@@ -71,6 +76,12 @@ typedef struct {
 
 void tq_conv2d_s8(const tq_conv2d_params *p, const int8_t *restrict in, int8_t *restrict out);
 
+/* tq_conv2d_s8 with int4 weights: p->weights holds the OHWI array packed two per byte
+ * (see the top of this file); filter o starts at element o * k_h * k_w * in_c / groups,
+ * mid-byte when that is odd. Same results as tq_conv2d_s8 on the unpacked values. */
+void tq_conv2d_s8s4(const tq_conv2d_params *p, const int8_t *restrict in,
+                    int8_t *restrict out);
+
 /* Depthwise 2-D convolution (groups == in_c) with channel multiplier ch_mult:
  * out_c = in_c * ch_mult and output channel o reads input channel o / ch_mult.
  * weights: [k_h][k_w][out_c] (the "1HWC" layout); bias, mult, shift: [out_c].
@@ -95,6 +106,11 @@ typedef struct {
 void tq_dwconv2d_s8(const tq_dwconv2d_params *p, const int8_t *restrict in,
                     int8_t *restrict out);
 
+/* tq_dwconv2d_s8 with int4 weights: p->weights holds the [k_h][k_w][out_c] array packed two
+ * per byte. Same results as tq_dwconv2d_s8 on the unpacked values. */
+void tq_dwconv2d_s8s4(const tq_dwconv2d_params *p, const int8_t *restrict in,
+                      int8_t *restrict out);
+
 /* ---- Fully connected ------------------------------------------------------------------ */
 
 /* out[r][o] = requant(bias[o] + sum_i weights[o][i] * in[r][i]) for each of `rows` rows.
@@ -110,6 +126,11 @@ typedef struct {
 } tq_fc_params;
 
 void tq_fc_s8(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
+
+/* tq_fc_s8 with int4 weights: p->weights holds the [out_features][in_features] array packed
+ * two per byte; row o starts at element o * in_features, mid-byte when that is odd. Same
+ * results as tq_fc_s8 on the unpacked values. */
+void tq_fc_s8s4(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
 
 /* ---- Elementwise ---------------------------------------------------------------------- */
 
@@ -162,6 +183,18 @@ void tq_pad_s8(const tq_pad_params *p, const int8_t *restrict in, int8_t *restri
  * feeds something other than a fully connected layer. */
 void tq_hwc_to_chw_s8(int32_t h, int32_t w, int32_t c, const int8_t *restrict in,
                       int8_t *restrict out);
+
+/* Copy a rows x cols window of [.][src_w][c] starting at (src_top, src_left) into
+ * [.][dst_w][c] at (dst_top, dst_left). Patch-based execution crops each patch's input
+ * window with it and pastes each patch's output into the full tensor. */
+typedef struct {
+    int32_t rows, cols, c;
+    int32_t src_w, src_top, src_left;
+    int32_t dst_w, dst_top, dst_left;
+} tq_window_copy_params;
+
+void tq_window_copy_s8(const tq_window_copy_params *p, const int8_t *restrict src,
+                       int8_t *restrict dst);
 
 /* ---- Pooling -------------------------------------------------------------------------- */
 
@@ -231,16 +264,35 @@ void tq_softmax_s8(const tq_softmax_params *p, const int8_t *restrict in,
  * calls the variant the target has, through a macro that falls back to the reference on
  * other builds (tinyq/codegen/variants.py). */
 
+/* A variant may take one extra, trailing argument: `scratch`, a 4-aligned arena region
+ * the kernel uses during the call only (its size is the variant's TQ_<KERNEL>_<ISA>_SCRATCH
+ * macro; the converter plans it like a tensor that lives for one layer). */
+
 /* Cortex-M DSP extension (M4, M7, M33): SXTB16 / SMLAD. */
+/* Two pixels' windows of k_h * k_w * in_c elements, as int8 and widened to int16. */
+#define TQ_CONV2D_DSP_SCRATCH(filter_size) (24 * (((filter_size) + 3) / 4))
 void tq_conv2d_s8_dsp(const tq_conv2d_params *p, const int8_t *restrict in,
-                      int8_t *restrict out);
+                      int8_t *restrict out, int8_t *restrict scratch);
 void tq_fc_s8_dsp(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
+void tq_dwconv2d_s8_dsp(const tq_dwconv2d_params *p, const int8_t *restrict in,
+                        int8_t *restrict out);
 /* end of DSP variants */
 
 /* Cortex-M Helium / MVE (M55, M85). */
+void tq_conv2d_s8_mve(const tq_conv2d_params *p, const int8_t *restrict in,
+                      int8_t *restrict out);
+void tq_dwconv2d_s8_mve(const tq_dwconv2d_params *p, const int8_t *restrict in,
+                        int8_t *restrict out);
+void tq_fc_s8_mve(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
 /* end of MVE variants */
 
 /* RISC-V vector extension 1.0 (inline assembly). */
+void tq_conv2d_s8_rvv(const tq_conv2d_params *p, const int8_t *restrict in,
+                      int8_t *restrict out);
+void tq_dwconv2d_s8_rvv(const tq_dwconv2d_params *p, const int8_t *restrict in,
+                        int8_t *restrict out);
+void tq_fc_s8_rvv(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
+void tq_add_s8_rvv(const tq_add_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 /* end of RVV variants */
 
 #ifdef __cplusplus

@@ -26,11 +26,24 @@ static inline uint32_t tq_load4(const int8_t *p)
     return v;
 }
 
-/* GCC 12's arm_acle.h has no __ror; this pattern compiles to one ROR (often folded into
- * SXTB16's own rotate operand). */
+/* GCC 12's arm_acle.h has no __ror; this pattern compiles to one ROR. */
 static inline uint32_t tq_ror8(uint32_t v)
 {
     return (v >> 8) | (v << 24);
+}
+
+/* Bytes 1 and 3 of v sign-extended to halfwords: SXTB16 with its own rotate operand, one
+ * instruction (GCC 12 does not fold a separate ROR into it). */
+static inline int16x2_t tq_sxtb16_odd(uint32_t v)
+{
+    int16x2_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+    return r;
+}
+
+static inline void tq_store4(int8_t *p, uint32_t v)
+{
+    memcpy(p, &v, sizeof v);
 }
 
 /* acc0 += x . w0 and acc1 += x . w1 over n elements, n a multiple of 4. */
@@ -42,13 +55,13 @@ static inline void tq_dot2_s8(const int8_t *x, const int8_t *w0, const int8_t *w
     for (int32_t i = 0; i < n; i += 4) {
         const uint32_t xv = tq_load4(x + i);
         const int16x2_t xe = __sxtb16((int8x4_t)xv);
-        const int16x2_t xo = __sxtb16((int8x4_t)tq_ror8(xv));
+        const int16x2_t xo = tq_sxtb16_odd(xv);
         const uint32_t v0 = tq_load4(w0 + i);
         const uint32_t v1 = tq_load4(w1 + i);
         s0 = __smlad(xe, __sxtb16((int8x4_t)v0), s0);
-        s0 = __smlad(xo, __sxtb16((int8x4_t)tq_ror8(v0)), s0);
+        s0 = __smlad(xo, tq_sxtb16_odd(v0), s0);
         s1 = __smlad(xe, __sxtb16((int8x4_t)v1), s1);
-        s1 = __smlad(xo, __sxtb16((int8x4_t)tq_ror8(v1)), s1);
+        s1 = __smlad(xo, tq_sxtb16_odd(v1), s1);
     }
     *acc0 = s0;
     *acc1 = s1;
@@ -61,9 +74,19 @@ static inline int32_t tq_dot1_s8(const int8_t *x, const int8_t *w, int32_t n, in
         const uint32_t xv = tq_load4(x + i);
         const uint32_t wv = tq_load4(w + i);
         acc = __smlad(__sxtb16((int8x4_t)xv), __sxtb16((int8x4_t)wv), acc);
-        acc = __smlad(__sxtb16((int8x4_t)tq_ror8(xv)), __sxtb16((int8x4_t)tq_ror8(wv)), acc);
+        acc = __smlad(tq_sxtb16_odd(xv), tq_sxtb16_odd(wv), acc);
     }
     return acc;
+}
+
+/* One im2col column as the DSP dot products want it: for each group of 4 int8 values
+ * (v0 v1 v2 v3), the word (v0, v2) then the word (v1, v3) as int16 halfwords, the pairing
+ * SXTB16 gives a weight word, so a weight word meets its activations in two SMLADs with
+ * no widening of activations inside the dot loop. */
+static inline void tq_widen_group(int8_t *col, int32_t g, uint32_t v)
+{
+    tq_store4(col + 8 * g, (uint32_t)__sxtb16((int8x4_t)v));
+    tq_store4(col + 8 * g + 4, (uint32_t)tq_sxtb16_odd(v));
 }
 
 #endif /* TQ_HAS_DSP */

@@ -3,7 +3,6 @@ bit-exact with the simulator, and the report naming the _dsp kernel that ran."""
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import numpy as np
@@ -11,26 +10,11 @@ import pytest
 import torch
 import torch.nn as nn
 
-from tinyq.pipeline import ConvertOptions, convert_model
+from tests.kernels.variant_case import run_case
 from tinyq.project import Project
 
 pytestmark = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
                                 reason="cross toolchains missing: scripts/install_toolchains.sh")
-
-
-def run_case(model: nn.Module, shape: tuple[int, ...], target: str, tmp_path, seed: int):
-    rng = np.random.default_rng(seed)
-    calib = rng.standard_normal((8, *shape[1:])).astype(np.float32)
-    path = tmp_path / "m.pt2"
-    torch.export.save(torch.export.export(model.eval(), (torch.as_tensor(calib[:1]),)), path)
-    np.save(tmp_path / "calib.npy", calib)
-    out = tmp_path / "p"
-    convert_model(path, out, ConvertOptions(calib=tmp_path / "calib.npy", target=target,
-                                            force=True))
-    project = Project(out)
-    run = project.run_target(target, project.quantize_input(calib[:3]))
-    assert run.bit_exact, f"input {run.first_mismatch} differs"
-    return json.loads((out / "report.json").read_text())
 
 
 def conv_cases(n: int, seed: int):
@@ -61,3 +45,46 @@ def test_grouped_conv_and_linear_dsp_bit_exact(tmp_path):
                           nn.Linear(9 * 5 * 5, 7), nn.ReLU(), nn.Linear(7, 3))
     report = run_case(model, (1, 6, 5, 5), "qemu-m4", tmp_path, seed=2)
     assert report["kernel_variants"]["tq_fc_s8"] == "tq_fc_s8_dsp"
+
+
+def dw_cases(n: int, seed: int):
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        c = int(rng.choice([4, 8, 6, 13]))
+        k = int(rng.choice([3, 5, 7]))
+        stride, dil = int(rng.integers(1, 3)), int(rng.integers(1, 3))
+        pad = int(rng.integers(0, k // 2 + 1))
+        size = dil * (k - 1) + 1 + int(rng.integers(0, 5))
+        yield c, k, stride, dil, pad, size
+
+
+@pytest.mark.parametrize("target", ["qemu-m4", "qemu-m33"])
+@pytest.mark.parametrize("case", list(dw_cases(4, 5)), ids=str)
+def test_dwconv2d_dsp_bit_exact(case, target, tmp_path):
+    c, k, stride, dil, pad, size = case
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(c, c, k, stride, pad, dil, groups=c), nn.ReLU6())
+    report = run_case(model, (1, c, size, size + 2), target, tmp_path, seed=3)
+    assert report["kernel_variants"]["tq_dwconv2d_s8"] == "tq_dwconv2d_s8_dsp"
+
+
+def test_dwconv2d_channel_multiplier_dsp_bit_exact(tmp_path):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(4, 8, 3, 1, 1, groups=4))
+    run_case(model, (1, 4, 6, 7), "qemu-m4", tmp_path, seed=4)
+
+
+def test_conv_scratch_is_planned_in_the_arena(tmp_path):
+    """The DSP conv's im2col scratch is an arena region of TQ_CONV2D_DSP_SCRATCH bytes
+    (24 per group of 4 filter elements) alive for its layer only; the host build of the
+    same project (reference kernels) ignores it and still matches."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3))
+    report = run_case(model, (1, 3, 9, 9), "qemu-m4", tmp_path, seed=5)
+    live = [set(step["live"]) for step in report["memory_timeline"]]
+    scratch = [sorted(n for n in names if n.endswith("#scratch")) for names in live]
+    assert [len(s) for s in scratch] == [1, 1]
+    assert "TQ_CONV2D_S8((arena8 + " in (tmp_path / "p" / "model.c").read_text()
+    result = Project(tmp_path / "p").test(np.random.default_rng(0).standard_normal(
+        (2, 3, 9, 9)).astype(np.float32))
+    assert result.bit_exact

@@ -17,8 +17,8 @@ def test_help_and_version(cli):
     assert r.exit_code == 0 and __version__ in r.output
     r = cli("convert", "--help")
     assert r.exit_code == 0
-    for opt in ("--calib", "--calib-method", "--input-shape", "--model-class", "--weights",
-                "--target", "--force"):
+    for opt in ("--calib", "--calib-method", "--input-shape", "--model-class", "--state-dict",
+                "--weights", "--weights-config", "--target", "--force"):
         assert opt in r.output
 
 

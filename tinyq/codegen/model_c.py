@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tinyq.codegen.c_text import c_array, c_call, c_comment, c_float, c_struct
-from tinyq.codegen.variants import Variant, selection_text
+from tinyq.codegen.variants import Variant, scratch_key, selection_text
 from tinyq.ir import Graph, Node
 from tinyq.ops import Buf, CCall, Const, op_of
 from tinyq.plan.arena import Plan
@@ -32,6 +32,12 @@ def pointer(tensor: str, plan: Plan, writable: bool) -> str:
     if root == plan.roots.output_root:
         return "out"
     return f"(arena8 + {plan.offsets[root]})"
+
+
+def scratch_pointer(node: Node, plan: Plan) -> str:
+    """The node's planned scratch region, or NULL for a call that needs none."""
+    key = scratch_key(node)
+    return f"(arena8 + {plan.offsets[key]})" if key in plan.offsets else "NULL"
 
 
 def arg_text(arg: object, node: Node, graph: Graph, plan: Plan, consts: dict[int, str]) -> str:
@@ -80,7 +86,12 @@ def generate(graph: Graph, plan: Plan, name: str, origin: str, version: str,
             if call.params_type:
                 structs.append(c_struct(call.params_type, f"{tag}_params", fields))
                 args = [f"&{tag}_params"] + args
-            kernel = variants[call.kernel].macro if call.kernel in variants else call.kernel
+            kernel = call.kernel
+            if call.kernel in variants:
+                variant = variants[call.kernel]
+                kernel = variant.macro
+                if variant.takes_scratch:
+                    args = [scratch_pointer(node, plan)] + args
             body.append(f"    {c_call(kernel, args)}")
         body.append(f"    TQ_LAYER_END({index});")
     if plan.roots.output_root == plan.roots.input_root:

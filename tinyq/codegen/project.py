@@ -18,7 +18,7 @@ from typing import Callable
 from tinyq.codegen.memory_plot import write_memory_plot
 from tinyq.codegen.model_c import generate
 from tinyq.codegen.report import build_report, report_json, report_md
-from tinyq.codegen.variants import select_variants
+from tinyq.codegen.variants import graph_variants
 from tinyq.errors import TinyqError
 from tinyq.ir import Graph
 from tinyq.ops import op_of
@@ -27,7 +27,8 @@ from tinyq.targets import Target
 
 RUNTIME = Path(__file__).resolve().parent.parent.parent / "runtime_c"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-RUNTIME_HEADERS = ("include/tinyq.h", "include/tq_isa.h", "src/tq_requant.h", "src/tq_dsp.h")
+RUNTIME_HEADERS = ("include/tinyq.h", "include/tq_isa.h", "src/tq_requant.h", "src/tq_dsp.h",
+                   "src/tq_int4.h", "src/tq_rvv.h")
 
 
 def runtime_root() -> Path:
@@ -71,8 +72,7 @@ def fill(d: Path, graph: Graph, plan: Plan, name: str, target: Target, origin: s
          version: str) -> None:
     runtime = runtime_root()
     reference = kernel_files(graph)
-    variants = select_variants([k.removeprefix("runtime/src/") for k in reference],
-                               target.isa_features, runtime / "src")
+    variants = graph_variants(graph, target.isa_features, runtime / "src")
     kernels = reference + [f"runtime/src/{v.source}" for v in variants.values()]
     src = generate(graph, plan, name, origin, version, variants)
     (d / f"{name}.h").write_text(src.header)

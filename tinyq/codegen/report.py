@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tinyq.ir import Graph
+from tinyq.ir import Graph, Node
 from tinyq.ops import op_of
 from tinyq.plan.arena import Plan
 
@@ -22,6 +22,12 @@ def placement(tensor: str, plan: Plan) -> dict[str, Any]:
         return {"buffer": "out"}
     size = next(b.size for b in plan.buffers if b.name == root)
     return {"buffer": "arena", "offset": plan.offsets[root], "size": size}
+
+
+def scratch_bytes(node: Node, plan: Plan) -> int:
+    """Arena bytes the layer's kernel borrows during its call (0 for most kernels)."""
+    key = f"{node.name}#scratch"
+    return next((b.size for b in plan.buffers if b.name == key), 0)
 
 
 def memory_timeline(graph: Graph, plan: Plan) -> list[dict[str, Any]]:
@@ -57,8 +63,9 @@ def build_report(graph: Graph, plan: Plan, name: str, target: str,
             "output_shape": list(graph.tensors[node.output].shape),
             "macs": op.macs(node, graph),
             "weight_bytes": op.weight_bytes(node, graph),
-            "bits": 8,
+            "bits": node.qattrs.get("weight_bits", 8),  # weights; activations are int8
             "output": placement(node.output, plan),
+            "scratch_bytes": scratch_bytes(node, plan),
         })
     tin, tout = graph.tensors[graph.inputs[0]], graph.tensors[graph.outputs[0]]
     return {
@@ -72,6 +79,7 @@ def build_report(graph: Graph, plan: Plan, name: str, target: str,
         "arena_lower_bound_bytes": plan.lower_bound,
         "arena_strategy": plan.strategy,
         "arena_without_inplace_bytes": plan.arena_without_inplace,
+        "patches": plan.patches,
         "inplace_layers": sorted(plan.roots.inplace),
         "input": {"shape": list(tin.shape), "torch_shape": list(graph.input_torch_shape),
                   "scale": tin.qparams.scale, "zero_point": tin.qparams.zero_point},
@@ -84,6 +92,16 @@ def build_report(graph: Graph, plan: Plan, name: str, target: str,
 
 def report_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2, sort_keys=False) + "\n"
+
+
+def patch_text(patches: dict[str, Any] | None) -> str:
+    if not patches or not patches.get("split"):
+        mode = (patches or {}).get("mode", "off")
+        return f"none (--patch {mode}: whole-tensor execution is the smallest)" if (
+            mode == "auto") else f"none (--patch {mode})"
+    return (f"stage up to `{patches['split']}` as {patches['n']}x{patches['n']} patches: "
+            f"{100 * patches['mac_overhead']:.1f}% extra MACs, arena without patches "
+            f"{patches['arena_without_patches_bytes']:,} B")
 
 
 def report_md(report: dict[str, Any]) -> str:
@@ -103,6 +121,7 @@ def report_md(report: dict[str, Any]) -> str:
         f"(gap {gap:,} B, planner `{report['arena_strategy']}`) |",
         f"| arena without in-place execution | {report['arena_without_inplace_bytes']:,} B "
         f"({len(report['inplace_layers'])} layers run in place) |",
+        f"| patch-based execution | {patch_text(report.get('patches'))} |",
         f"| input | {tuple(report['input']['shape'])} int8, scale "
         f"{report['input']['scale']:.6g}, zero point {report['input']['zero_point']} |",
         f"| output | {tuple(report['output']['shape'])} int8, scale "

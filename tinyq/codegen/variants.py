@@ -11,8 +11,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
+
+from tinyq.ir import Graph, Node
+from tinyq.ops import op_of
 
 FEATURE_MACRO = {"dsp": "TQ_HAS_DSP", "mve": "TQ_HAS_MVE", "rvv": "TQ_HAS_RVV"}
+
+
+def _conv_dsp_scratch(params: dict[str, Any]) -> int:
+    """TQ_CONV2D_DSP_SCRATCH of tinyq.h: two pixels' windows, int8 and int16 (grouped:
+    none)."""
+    if params["groups"] != 1:
+        return 0
+    return 24 * -(-params["k_h"] * params["k_w"] * params["in_c"] // 4)
+
+
+# Variants that take a trailing `scratch` argument (tinyq.h), and the bytes one call needs
+# given its params. The planner gives each such call an arena region for its layer only.
+SCRATCH_BYTES: dict[str, Callable[[dict[str, Any]], int]] = {
+    "tq_conv2d_s8_dsp": _conv_dsp_scratch,
+}
 
 
 @dataclass(frozen=True)
@@ -28,6 +47,13 @@ class Variant:
     @property
     def macro(self) -> str:
         return self.kernel.upper()
+
+    @property
+    def takes_scratch(self) -> bool:
+        return self.symbol in SCRATCH_BYTES
+
+    def scratch_bytes(self, params: dict[str, Any]) -> int:
+        return SCRATCH_BYTES[self.symbol](params) if self.takes_scratch else 0
 
 
 def select_variants(sources: list[str], features: tuple[str, ...],
@@ -45,10 +71,44 @@ def select_variants(sources: list[str], features: tuple[str, ...],
     return chosen
 
 
+def graph_variants(graph: Graph, features: tuple[str, ...],
+                   src_root: Path) -> dict[str, Variant]:
+    """The variants a graph's kernels get on a target with `features`."""
+    sources = sorted({f for node in graph.nodes for f in op_of(node).kernel_sources})
+    return select_variants(sources, features, src_root)
+
+
+def scratch_key(node: Node) -> str:
+    """The planner's name for a node's scratch region."""
+    return f"{node.name}#scratch"
+
+
+def scratch_needs(graph: Graph, variants: dict[str, Variant]) -> dict[str, int]:
+    """node name -> scratch bytes its kernel calls need on this target (nonzero only)."""
+    needs: dict[str, int] = {}
+    for node in graph.nodes:
+        op = op_of(node)
+        if op.is_alias:
+            continue
+        size = max((variants[c.kernel].scratch_bytes(c.params) for c in op.emit(node, graph)
+                    if c.kernel in variants), default=0)
+        if size:
+            needs[node.name] = size
+    return needs
+
+
 def selection_text(variants: dict[str, Variant]) -> str:
-    """The #if block that binds each kernel's macro to its variant or its reference."""
+    """The #if block that binds each kernel's macro to its variant or its reference. A
+    variant with scratch gets it as the macro's first argument, which the reference
+    binding drops, so one call site serves both builds."""
     lines = []
     for v in sorted(variants.values(), key=lambda v: v.kernel):
-        lines += [f"#if {FEATURE_MACRO[v.feature]}", f"#define {v.macro} {v.symbol}",
-                  "#else", f"#define {v.macro} {v.kernel}", "#endif"]
+        if v.takes_scratch:
+            lines += [f"#if {FEATURE_MACRO[v.feature]}",
+                      f"#define {v.macro}(scratch, ...) {v.symbol}(__VA_ARGS__, scratch)",
+                      "#else", f"#define {v.macro}(scratch, ...) {v.kernel}(__VA_ARGS__)",
+                      "#endif"]
+        else:
+            lines += [f"#if {FEATURE_MACRO[v.feature]}", f"#define {v.macro} {v.symbol}",
+                      "#else", f"#define {v.macro} {v.kernel}", "#endif"]
     return "\n".join(lines) + ("\n" if lines else "")

@@ -1,6 +1,6 @@
 """Model files -> a PyTorch object tinyq can capture.
 
-Takes a path and optionally `--model-class pkg.mod:Class` with `--weights`; gives an
+Takes a path and optionally `--model-class pkg.mod:Class` with `--state-dict`; gives an
 nn.Module in eval mode or a torch.export ExportedProgram. Three forms are accepted:
   - `.pt2` from torch.export.save (preferred: no code runs on load),
   - a state_dict (loaded with weights_only=True) plus the class that takes it,
@@ -22,7 +22,7 @@ import torch
 from tinyq.errors import TinyqError
 
 FIX_HINT = ("make the module that defines it importable (PYTHONPATH), or convert with "
-            "--model-class pkg.module:Class --weights state_dict.pt")
+            "--model-class pkg.module:Class --state-dict state_dict.pt")
 
 
 def import_class(spec: str) -> type:
@@ -43,14 +43,14 @@ def import_class(spec: str) -> type:
 
 
 def load_model(path: Path, model_class: str | None = None,
-               weights: Path | None = None) -> Any:
+               state_dict: Path | None = None) -> Any:
     path = Path(path)
     if not path.is_file():
         raise TinyqError(f"model file '{path}' not found")
     if path.suffix == ".pt2":
         return load_exported(path)
     if model_class is not None:
-        return load_state_dict_model(model_class, weights or path)
+        return load_state_dict_model(model_class, state_dict or path)
     return load_pickled_module(path)
 
 
@@ -65,7 +65,7 @@ def load_exported(path: Path) -> Any:
 def load_state_dict_model(model_class: str, weights: Path) -> torch.nn.Module:
     cls = import_class(model_class)
     if not Path(weights).is_file():
-        raise TinyqError(f"weights file '{weights}' not found")
+        raise TinyqError(f"state_dict file '{weights}' not found")
     try:
         state = torch.load(str(weights), map_location="cpu", weights_only=True)
     except Exception as e:
@@ -99,7 +99,7 @@ def load_pickled_module(path: Path) -> torch.nn.Module:
         raise TinyqError(f"'{path}' is not a PyTorch model file: {first_line(e)}") from None
     if isinstance(obj, dict):
         raise TinyqError(f"'{path}' holds a state_dict, not a model; convert with "
-                         "--model-class pkg.module:Class (and --weights)")
+                         "--model-class pkg.module:Class (and --state-dict)")
     if not isinstance(obj, torch.nn.Module):
         raise TinyqError(f"'{path}' holds a {type(obj).__name__}, not an nn.Module")
     return obj.eval()

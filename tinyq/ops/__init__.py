@@ -1,6 +1,6 @@
 """One module per op; importing this package registers them all (see ops/base.py)."""
 
 from tinyq.ops import (activation, add, avgpool2d, batchnorm, concat, conv2d,  # noqa: F401
-                       dwconv2d, hwc_to_chw, identity, linear, maxpool2d, pad, reshape,
-                       softmax)
+                       crop, dwconv2d, hwc_to_chw, identity, linear, maxpool2d, pad, paste,
+                       reshape, softmax)
 from tinyq.ops.base import OPS, CCall, Buf, Const, OpDef, aten_table, op_of  # noqa: F401

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from tinyq.ir import Graph, Node
+from tinyq.quant.int4 import pack_int4
 from tinyq.sim.arith import clamp_s8, requant
 
 
@@ -39,16 +40,26 @@ def requant_tail(acc: np.ndarray, node: Node) -> np.ndarray:
     return clamp_s8(y, q["act_min"], q["act_max"])
 
 
+def weight_kernel(stem: str, node: Node) -> str:
+    """The kernel for the layer's weight width: `<stem>_s8`, or `<stem>_s8s4` (int8
+    activations, int4 weights packed two per byte)."""
+    return f"{stem}_s8s4" if node.qattrs.get("weight_bits", 8) == 4 else f"{stem}_s8"
+
+
 def layer_params(node: Node) -> dict[str, object]:
-    """The requantization fields shared by every weighted kernel's params struct."""
+    """The requantization fields shared by every weighted kernel's params struct. int4
+    weights go to flash packed (DESIGN.md section 3); the simulator reads them unpacked."""
     from tinyq.ops.base import Const
 
     q = node.qattrs
+    weights = q["weights"]
+    if q.get("weight_bits", 8) == 4:
+        weights = pack_int4(weights)
     return {
         "out_zp": q["out_zp"],
         "act_min": q["act_min"],
         "act_max": q["act_max"],
-        "weights": Const("w", "int8_t", q["weights"]),
+        "weights": Const("w", "int8_t", weights),
         "bias": Const("b", "int32_t", q["bias"]),
         "mult": Const("m", "int32_t", q["mult"]),
         "shift": Const("s", "int8_t", q["shift"]),

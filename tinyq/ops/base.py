@@ -6,7 +6,9 @@ An op module (tinyq/ops/<op>.py) defines one `OpDef` subclass and registers it w
   - `lower`: ATen node -> IR node(s) (channels-last shapes, float params),
   - `float_ref`: the float semantics on channels-last torch tensors (calibration and
     the check that the IR still computes what the PyTorch model computes),
-  - `quantize`: the integer parameters (DESIGN.md section 3),
+  - `quantize`: the integer parameters (DESIGN.md section 3); ops with `weighted = True`
+    take a fourth argument, the layer's WeightQuant (bit width, int4 clip rule, input
+    mean for bias correction; quant/weights.py),
   - `simulate`: the integer reference, op for op what the C kernel computes,
   - `emit`: the C kernel call(s) as data (`CCall`), rendered by codegen and also called
     directly through cffi by the op tests,
@@ -68,6 +70,11 @@ class OpDef:
     # Inputs whose buffer the kernel may overwrite with its output (out == in[i] is safe,
     # the sizes are equal); the planner does so when that input dies at this node.
     inplace_inputs: tuple[int, ...] = ()
+    # True for ops whose output always is input 0's buffer (a kernel writes part of it,
+    # e.g. paste); the planner merges them like an alias, but the kernel runs.
+    writes_into_input: bool = False
+    # True for ops with a weight tensor whose bit width is chosen per layer (int8 / int4).
+    weighted: bool = False
 
     def lower(self, fx_node: Any, ctx: LowerContext) -> None:
         raise AssertionError(f"op {self.name} lowers no ATen node")

@@ -18,9 +18,9 @@ import torch.nn.functional as F
 from tinyq.errors import TinyqError
 from tinyq.ir import Graph, Node, QParams
 from tinyq.ops._common import (apply_act, in_shape, layer_params, out_shape, pad_window,
-                               requant_tail, to_nchw, to_nhwc, window)
+                               requant_tail, to_nchw, to_nhwc, weight_kernel, window)
 from tinyq.ops.base import Buf, CCall, OpDef, register
-from tinyq.quant.weights import quantize_layer
+from tinyq.quant.weights import WeightQuant, quantize_layer
 from tinyq.sim.arith import matmul_exact
 
 
@@ -69,7 +69,8 @@ def geometry(node: Node, graph: Graph) -> dict[str, int]:
 class Conv2d(OpDef):
     name = "conv2d"
     aten = ("aten.convolution.default",)
-    kernel_sources = ("conv/tq_conv2d_s8.c",)
+    kernel_sources = ("conv/tq_conv2d_s8.c", "conv/tq_conv2d_s8s4.c")
+    weighted = True
 
     def lower(self, fx_node: Any, ctx: Any) -> None:
         x = ctx.tensor(fx_node.args[0])
@@ -90,10 +91,16 @@ class Conv2d(OpDef):
                   graph: Graph) -> torch.Tensor:
         return conv_float(node, inputs[0])
 
-    def quantize(self, node: Node, in_q: list[QParams], out_q: QParams) -> dict[str, Any]:
+    def quantize(self, node: Node, in_q: list[QParams], out_q: QParams,
+                 how: WeightQuant = WeightQuant()) -> dict[str, Any]:
         w_ohwi = node.params["weight"].transpose(0, 2, 3, 1)
+        mean_w = None
+        if how.in_mean is not None:  # weight [o, :, :, i] reads input channel g(o) * Ig + i
+            oc, ig = w_ohwi.shape[0], w_ohwi.shape[3]
+            group = np.arange(oc) // (oc // node.attrs["groups"])
+            mean_w = how.in_mean.reshape(-1, ig)[group][:, None, None, :]
         return quantize_layer(w_ohwi, node.params["bias"], 0, in_q[0], out_q,
-                              node.attrs["act"])
+                              node.attrs["act"], how, mean_w)
 
     def simulate(self, node: Node, inputs: list[np.ndarray], graph: Graph) -> np.ndarray:
         a, q = node.attrs, node.qattrs
@@ -119,7 +126,8 @@ class Conv2d(OpDef):
     def emit(self, node: Node, graph: Graph) -> list[CCall]:
         params = {**geometry(node, graph), "groups": node.attrs["groups"],
                   "in_zp": node.qattrs["in_zp"], **layer_params(node)}
-        return [CCall("tq_conv2d_s8", [Buf("in"), Buf("out")], "tq_conv2d_params", params)]
+        return [CCall(weight_kernel("tq_conv2d", node), [Buf("in"), Buf("out")],
+                      "tq_conv2d_params", params)]
 
     def macs(self, node: Node, graph: Graph) -> int:
         oh, ow, oc = out_shape(node, graph)

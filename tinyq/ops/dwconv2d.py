@@ -15,25 +15,31 @@ import torch
 
 from tinyq.ir import Graph, Node, QParams
 from tinyq.ops._common import (in_shape, layer_params, out_shape, pad_window,
-                               requant_tail, window)
+                               requant_tail, weight_kernel, window)
 from tinyq.ops.base import Buf, CCall, OpDef, register
 from tinyq.ops.conv2d import conv_float, geometry
-from tinyq.quant.weights import quantize_layer
+from tinyq.quant.weights import WeightQuant, quantize_layer
 
 
 @register
 class DwConv2d(OpDef):
     name = "dwconv2d"
-    kernel_sources = ("conv/tq_dwconv2d_s8.c",)
+    kernel_sources = ("conv/tq_dwconv2d_s8.c", "conv/tq_dwconv2d_s8s4.c")
+    weighted = True
 
     def float_ref(self, node: Node, inputs: list[torch.Tensor],
                   graph: Graph) -> torch.Tensor:
         return conv_float(node, inputs[0])
 
-    def quantize(self, node: Node, in_q: list[QParams], out_q: QParams) -> dict[str, Any]:
+    def quantize(self, node: Node, in_q: list[QParams], out_q: QParams,
+                 how: WeightQuant = WeightQuant()) -> dict[str, Any]:
         w_hwc = node.params["weight"][:, 0].transpose(1, 2, 0)  # (O,1,kh,kw) -> (kh,kw,O)
+        mean_w = None
+        if how.in_mean is not None:  # output channel o reads input channel o // mult
+            oc = w_hwc.shape[2]
+            mean_w = how.in_mean[np.arange(oc) // (oc // how.in_mean.shape[0])]
         return quantize_layer(w_hwc, node.params["bias"], 2, in_q[0], out_q,
-                              node.attrs["act"])
+                              node.attrs["act"], how, mean_w)
 
     def simulate(self, node: Node, inputs: list[np.ndarray], graph: Graph) -> np.ndarray:
         a, q = node.attrs, node.qattrs
@@ -56,8 +62,8 @@ class DwConv2d(OpDef):
         geo = geometry(node, graph)
         params = {**geo, "ch_mult": geo["out_c"] // geo["in_c"],
                   "in_zp": node.qattrs["in_zp"], **layer_params(node)}
-        return [CCall("tq_dwconv2d_s8", [Buf("in"), Buf("out")], "tq_dwconv2d_params",
-                      params)]
+        return [CCall(weight_kernel("tq_dwconv2d", node), [Buf("in"), Buf("out")],
+                      "tq_dwconv2d_params", params)]
 
     def macs(self, node: Node, graph: Graph) -> int:
         oh, ow, oc = out_shape(node, graph)

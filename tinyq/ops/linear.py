@@ -17,9 +17,10 @@ import torch.nn.functional as F
 
 from tinyq.errors import TinyqError
 from tinyq.ir import Graph, Node, QParams
-from tinyq.ops._common import apply_act, in_shape, layer_params, out_shape, requant_tail
+from tinyq.ops._common import (apply_act, in_shape, layer_params, out_shape, requant_tail,
+                               weight_kernel)
 from tinyq.ops.base import Buf, CCall, OpDef, register
-from tinyq.quant.weights import quantize_layer
+from tinyq.quant.weights import WeightQuant, quantize_layer
 from tinyq.sim.arith import matmul_exact
 
 
@@ -27,7 +28,8 @@ from tinyq.sim.arith import matmul_exact
 class Linear(OpDef):
     name = "linear"
     aten = ("aten.linear.default",)
-    kernel_sources = ("fc/tq_fc_s8.c",)
+    kernel_sources = ("fc/tq_fc_s8.c", "fc/tq_fc_s8s4.c")
+    weighted = True
 
     def lower(self, fx_node: Any, ctx: Any) -> None:
         x = ctx.tensor(fx_node.args[0])
@@ -47,9 +49,11 @@ class Linear(OpDef):
         b = torch.as_tensor(node.params["bias"], dtype=x.dtype)
         return apply_act(F.linear(x, w, b), node.attrs["act"])
 
-    def quantize(self, node: Node, in_q: list[QParams], out_q: QParams) -> dict[str, Any]:
+    def quantize(self, node: Node, in_q: list[QParams], out_q: QParams,
+                 how: WeightQuant = WeightQuant()) -> dict[str, Any]:
+        # weight [o, i] reads input feature i: the mean vector broadcasts as it is
         return quantize_layer(node.params["weight"], node.params["bias"], 0, in_q[0], out_q,
-                              node.attrs["act"])
+                              node.attrs["act"], how, how.in_mean)
 
     def simulate(self, node: Node, inputs: list[np.ndarray], graph: Graph) -> np.ndarray:
         x = inputs[0]
@@ -62,7 +66,8 @@ class Linear(OpDef):
         wq = node.qattrs["weights"]
         params = {"rows": math.prod(shape[:-1]), "in_features": wq.shape[1],
                   "out_features": wq.shape[0], **layer_params(node)}
-        return [CCall("tq_fc_s8", [Buf("in"), Buf("out")], "tq_fc_params", params)]
+        return [CCall(weight_kernel("tq_fc", node), [Buf("in"), Buf("out")], "tq_fc_params",
+                      params)]
 
     def macs(self, node: Node, graph: Graph) -> int:
         shape = out_shape(node, graph)

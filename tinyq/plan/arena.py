@@ -15,7 +15,7 @@ from typing import Callable
 
 from tinyq.ir import Graph
 from tinyq.plan.exact import place_exact
-from tinyq.plan.lifetimes import Buffer, Roots, lifetimes, lower_bound, roots
+from tinyq.plan.lifetimes import Buffer, Roots, align, lifetimes, lower_bound, roots
 
 Order = Callable[[Buffer], tuple]
 
@@ -36,6 +36,7 @@ class Plan:
     roots: Roots
     buffers: list[Buffer]
     arena_without_inplace: int = 0
+    patches: dict | None = None  # patch-based execution chosen (plan/patch_choice.py)
 
 
 def place_separately(buffers: list[Buffer]) -> dict[str, int]:
@@ -79,12 +80,21 @@ def best_placement(buffers: list[Buffer]) -> tuple[str, dict[str, int]]:
     return best_name, best
 
 
-def plan_arena(graph: Graph, inplace: bool = True) -> Plan:
-    """Place every buffer; with `inplace`, elementwise ops reuse inputs that die (the
-    report also gives the arena without that, for comparison)."""
-    buffers = lifetimes(graph, inplace)
+def scratch_buffers(graph: Graph, scratch: dict[str, int]) -> list[Buffer]:
+    """Kernel scratch regions: alive during their node's step only."""
+    return [Buffer(f"{node.name}#scratch", align(scratch[node.name]), step, step)
+            for step, node in enumerate(graph.nodes) if scratch.get(node.name)]
+
+
+def plan_arena(graph: Graph, inplace: bool = True,
+               scratch: dict[str, int] | None = None) -> Plan:
+    """Place every buffer, and the scratch each node's kernel needs on the target
+    (`scratch`: node name -> bytes); with `inplace`, elementwise ops reuse inputs that die
+    (the report also gives the arena without that, for comparison)."""
+    extra = scratch_buffers(graph, scratch or {})
+    buffers = lifetimes(graph, inplace) + extra
     name, offsets = best_placement(buffers)
-    plain = lifetimes(graph, inplace=False)
+    plain = lifetimes(graph, inplace=False) + extra
     return Plan(offsets, arena_size(buffers, offsets), lower_bound(buffers), name,
                 roots(graph, inplace), buffers,
                 arena_size(plain, best_placement(plain)[1]))

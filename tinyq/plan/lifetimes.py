@@ -59,7 +59,8 @@ def output_aliases(graph: Graph) -> set[str]:
     """The graph output and every tensor it aliases through reshapes."""
     found = {graph.outputs[0]}
     for node in reversed(graph.nodes):
-        if op_of(node).is_alias and node.output in found:
+        op = op_of(node)
+        if (op.is_alias or op.writes_into_input) and node.output in found:
             found.add(node.inputs[0])
     return found
 
@@ -71,8 +72,9 @@ def roots(graph: Graph, inplace: bool = True) -> Roots:
     done: dict[str, int] = {}
     for step, node in enumerate(graph.nodes):
         op = op_of(node)
-        of[node.output] = of[node.inputs[0]] if op.is_alias else node.output
-        if not inplace or op.is_alias or node.output in to_output:
+        joins = op.is_alias or (op.writes_into_input and len(node.inputs) > 1)
+        of[node.output] = of[node.inputs[0]] if joins else node.output
+        if not inplace or joins or node.output in to_output:
             continue
         for i in op.inplace_inputs:
             root = of[node.inputs[i]]

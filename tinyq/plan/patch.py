@@ -15,7 +15,7 @@ one patch's intermediates alive. For every candidate split and n this module com
 
 Relies on the stage being spatial: conv2d, dwconv2d, maxpool2d, pad, activation and add
 on (H, W, C) tensors, fed only by the graph input or by each other. This is the planning
-half of patch-based inference; the generated code does not execute patches yet.
+half of patch-based inference; plan/patch_exec.py rewrites the graph to execute it.
 """
 
 from __future__ import annotations
@@ -90,6 +90,8 @@ def stage_nodes(graph: Graph, split: str) -> list[Node] | None:
         return None
     if any(n.op not in SPATIAL or len(graph.tensors[n.output].shape) != 3 for n in nodes):
         return None
+    if any(n.op == "maxpool2d" and tuple(n.attrs["padding"]) != (0, 0) for n in nodes):
+        return None  # padded max pooling ignores padding (no value): not patch-local
     produced = {graph.inputs[0]} | {n.output for n in nodes}
     if any(t not in produced for n in nodes for t in n.inputs):
         return None

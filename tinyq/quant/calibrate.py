@@ -29,3 +29,24 @@ def calibrate(graph: Graph, data: np.ndarray, method: str = "minmax") -> dict[st
     for start in range(0, x.shape[0], BATCH):
         run_float(graph, x[start:start + BATCH], observe)
     return {name: obs.qparams() for name, obs in observers.items()}
+
+
+def channel_means(graph: Graph, data: np.ndarray, tensors: set[str]) -> dict[str, np.ndarray]:
+    """The float mean of each channel (last axis) of `tensors` over the calibration set:
+    the input statistics int4 bias correction needs (quant/weights.py). One more float
+    pass, run only when some layer has int4 weights."""
+    if not tensors:
+        return {}
+    sums: dict[str, np.ndarray] = {}
+    counts: dict[str, int] = {}
+
+    def observe(name: str, value: torch.Tensor) -> None:
+        if name in tensors:
+            v = value.double().reshape(-1, value.shape[-1])
+            sums[name] = sums.get(name, 0.0) + v.sum(dim=0).numpy()
+            counts[name] = counts.get(name, 0) + v.shape[0]
+
+    x = to_ir_layout(np.asarray(data, dtype=np.float32))
+    for start in range(0, x.shape[0], BATCH):
+        run_float(graph, x[start:start + BATCH], observe)
+    return {name: sums[name] / counts[name] for name in sums}

@@ -1,0 +1,83 @@
+"""Accuracy of the digits example (examples/digits) with int8 and int4 weights.
+
+Float, int8, int4 with plain max scaling, int4 with the MSE clipping search, each int4
+row with and without bias correction, and int4 everywhere but the first and last layer
+(a per-layer config). Accuracy is the integer simulator's top-1 on test_x.npy (the C
+is bit-exact with it: tests/models/test_int4.py); weight bytes are the flash constants
+of the weighted layers (packed int4 weights + int32 bias + multipliers + shifts).
+Writes benchmarks/results_int4.md. Run: .venv/bin/python benchmarks/int4_digits.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from tinyq.frontend.load import load_model
+from tinyq.metrics import sqnr_db, top1
+from tinyq.ops import op_of
+from tinyq.pipeline import quantized_graph
+from tinyq.quant.weight_config import WeightOptions
+from tinyq.sim.float_exec import run_float
+from tinyq.sim.interpreter import run_int_output
+from tinyq.sim.layout import to_ir_layout
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "digits"
+OUT = Path(__file__).resolve().parent / "results_int4.md"
+
+VARIANTS = [
+    ("int8", WeightOptions("int8")),
+    ("int4, max scaling", WeightOptions("int4", int4_clip="max", bias_correction=False)),
+    ("int4, max scaling + bias correction", WeightOptions("int4", int4_clip="max")),
+    ("int4, MSE clipping", WeightOptions("int4", bias_correction=False)),
+    ("int4, MSE clipping + bias correction", WeightOptions("int4")),
+]
+
+
+def first_last_int8_config(tmp: Path) -> Path:
+    path = tmp / "first_last_int8.toml"
+    path.write_text('"stem.0" = "int8"\nclassifier = "int8"\n')
+    return path
+
+
+def evaluate(model: torch.nn.Module, calib: np.ndarray, x: np.ndarray, y: np.ndarray,
+             opts: WeightOptions) -> tuple[float, float, int, float]:
+    graph = quantized_graph(model, calib, (1, *calib.shape[1:]), "minmax", opts)
+    xq = graph.tensors[graph.inputs[0]].qparams.quantize(to_ir_layout(x))
+    yq = run_int_output(graph, xq)
+    out_q = graph.tensors[graph.outputs[0]].qparams
+    ref = run_float(graph, to_ir_layout(x))
+    weight_bytes = sum(op_of(n).weight_bytes(n, graph) for n in graph.nodes
+                       if op_of(n).weighted)
+    return (float(np.mean(top1(yq) == y)), sqnr_db(ref, out_q.dequantize(yq)), weight_bytes,
+            float(np.mean(top1(ref) == y)))
+
+
+def main() -> None:
+    model = load_model(EXAMPLE / "digits_cnn.pt")
+    calib = np.load(EXAMPLE / "calib.npy")
+    x, y = np.load(EXAMPLE / "test_x.npy"), np.load(EXAMPLE / "test_y.npy")
+    variants = VARIANTS + [("int4, first and last layer int8 (--weights-config)",
+                            WeightOptions("int4", first_last_int8_config(OUT.parent)))]
+    rows = []
+    float_acc = None
+    for label, opts in variants:
+        acc, sqnr, wbytes, float_acc = evaluate(model, calib, x, y, opts)
+        rows.append(f"| {label} | {100 * acc:.2f} % | {sqnr:.2f} | {wbytes:,} |")
+        print(rows[-1], flush=True)
+    (OUT.parent / "first_last_int8.toml").unlink()
+    text = [f"# int4 weights on the digits example ({x.shape[0]} held-out digits)", "",
+            "Produced by `.venv/bin/python benchmarks/int4_digits.py`. Accuracy is top-1 of "
+            "the integer simulator (bit-exact with the generated C); SQNR of the dequantized "
+            "output against the float model; weight bytes are the flash constants of the "
+            "conv / linear layers (weights, bias, multipliers, shifts).", "",
+            "| weights | top-1 | output SQNR dB | weight bytes |", "|---|---|---|---|",
+            f"| float | {100 * float_acc:.2f} % | | |", *rows, ""]
+    OUT.write_text("\n".join(text))
+    print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+/* Depthwise convolution on the RISC-V vector extension 1.0 (GNU inline assembly; see
+ * tq_conv2d_s8_rvv.c for why no vector register is clobbered or live across statements).
+ *
+ * Channels are the vector lanes: per tap, VLE8 loads a channel run of activations and of
+ * weights (both contiguous in NHWC / 1HWC), VSEXT widens both to int16 and VWMACC.VV adds
+ * their products into int32 lanes, one accumulator per channel. A window is a rectangle of
+ * taps: the taps inside the image are one rectangle read from the input, the padded taps
+ * up to four rectangles read from a buffer full of in_zp, all summed into the same lanes.
+ * Channel multipliers other than 1 use the reference kernel. Needs VLEN >= 128. */
+#include "tq_isa.h"
+
+#if TQ_HAS_RVV
+#include "tinyq.h"
+#include "../tq_requant.h"
+#include "../tq_rvv.h"
+
+#define CH_CHUNK 64 /* channels per pass: int32 sums on the stack, bytes of in_zp */
+
+/* Steps of one rectangle of taps: after each tap x and w advance by x_col / w_col, after
+ * each row of `cols` taps by x_row / w_row more. */
+typedef struct {
+    int32_t rows, cols;
+    int32_t x_col, w_col, x_row, w_row;
+} rect;
+
+/* acc_out[c] = (acc_in ? acc_in[c] : 0) + sum over the rectangle's taps of x[c] * w[c] for
+ * the first vl of n channels (n <= CH_CHUNK); returns vl. */
+static inline int32_t rect_sums(const int8_t *x, const int8_t *w, const rect *r,
+                                const int32_t *acc_in, int32_t *acc_out, int32_t n)
+{
+    int32_t vl, k;
+    int32_t rows = r->rows;
+    __asm__ volatile(
+        "vsetvli %[vl], %[n], e32, m8, ta, ma\n\t"
+        "vmv.v.i v24, 0\n\t"
+        "vsetvli zero, %[vl], e16, m4, ta, ma\n\t"
+        "beqz %[ain], 1f\n\t"
+        "vle32.v v24, (%[ain])\n"
+        "1:\n\t"
+        "beqz %[rows], 4f\n"
+        "2:\n\t"
+        "mv %[k], %[cols]\n"
+        "3:\n\t"
+        "vle8.v v0, (%[x])\n\t"
+        "vle8.v v2, (%[w])\n\t"
+        "vsext.vf2 v8, v0\n\t"
+        "vsext.vf2 v12, v2\n\t"
+        "vwmacc.vv v24, v8, v12\n\t"
+        "add %[x], %[x], %[xc]\n\t"
+        "add %[w], %[w], %[wc]\n\t"
+        "addi %[k], %[k], -1\n\t"
+        "bnez %[k], 3b\n\t"
+        "add %[x], %[x], %[xr]\n\t"
+        "add %[w], %[w], %[wr]\n\t"
+        "addi %[rows], %[rows], -1\n\t"
+        "bnez %[rows], 2b\n"
+        "4:\n\t"
+        "vse32.v v24, (%[aout])"
+        : [x] "+r"(x), [w] "+r"(w), [rows] "+r"(rows), [vl] "=&r"(vl), [k] "=&r"(k)
+        : [n] "r"(n), [cols] "r"(r->cols), [xc] "r"(r->x_col), [wc] "r"(r->w_col),
+          [xr] "r"(r->x_row), [wr] "r"(r->w_row), [ain] "r"(acc_in), [aout] "r"(acc_out)
+        : "memory");
+    return vl;
+}
+
+/* Rectangle of taps [ky0, ky0 + rows) x [kx0, kx0 + cols) read from the input (inside) or
+ * from the in_zp buffer (padded, every x step 0). */
+static rect make_rect(const tq_dwconv2d_params *p, int32_t rows, int32_t cols, int inside)
+{
+    rect r;
+    r.rows = cols > 0 ? rows : 0;
+    r.cols = cols;
+    r.x_col = inside ? p->dil_w * p->in_c : 0;
+    r.w_col = p->out_c;
+    r.x_row = inside ? p->dil_h * p->in_w * p->in_c - cols * r.x_col : 0;
+    r.w_row = (p->k_w - cols) * p->out_c;
+    return r;
+}
+
+/* Adds the padded rectangle of taps from (ky, kx) to acc: x is in_zp for all of them. */
+static void add_padded(const tq_dwconv2d_params *p, const int8_t *zbuf, int32_t ky, int32_t kx,
+                       int32_t rows, int32_t cols, int32_t c0, int32_t n, int32_t *acc)
+{
+    const rect r = make_rect(p, rows, cols, 0);
+    if (r.rows > 0) {
+        rect_sums(zbuf, p->weights + (ky * p->k_w + kx) * p->out_c + c0, &r, acc, acc, n);
+    }
+}
+
+/* acc[c] for channels c0 .. c0 + vl - 1 of one window whose taps [k[0], k[1]) x [k[2], k[3])
+ * are inside the image (an empty inside has k = {k_h, k_h, k_w, k_w}); returns vl. */
+static int32_t window_sums(const tq_dwconv2d_params *p, const int8_t *in, const int8_t *zbuf,
+                           int32_t iy0, int32_t ix0, const int32_t k[4], int32_t c0,
+                           int32_t n, int32_t *acc)
+{
+    const int32_t ky_lo = k[0], ky_hi = k[1], kx_lo = k[2], kx_hi = k[3];
+    const rect r = make_rect(p, ky_hi - ky_lo, kx_hi - kx_lo, 1);
+    const int8_t *x = zbuf;
+    const int8_t *w = p->weights + c0;
+    if (r.rows > 0) {
+        x = in + ((size_t)(iy0 + ky_lo * p->dil_h) * p->in_w + ix0 + kx_lo * p->dil_w) *
+                     p->in_c + c0;
+        w += (ky_lo * p->k_w + kx_lo) * p->out_c;
+    }
+    const int32_t vl = rect_sums(x, w, &r, NULL, acc, n);
+    if (p->in_zp != 0 && (r.rows != p->k_h || r.cols != p->k_w)) {
+        /* Padded taps: rows above and below in full, then left and right of the inside. */
+        add_padded(p, zbuf, 0, 0, ky_lo, p->k_w, c0, n, acc);
+        add_padded(p, zbuf, ky_hi, 0, p->k_h - ky_hi, p->k_w, c0, n, acc);
+        add_padded(p, zbuf, ky_lo, 0, ky_hi - ky_lo, kx_lo, c0, n, acc);
+        add_padded(p, zbuf, ky_lo, kx_hi, ky_hi - ky_lo, p->k_w - kx_hi, c0, n, acc);
+    }
+    return vl;
+}
+
+/* Taps [lo, hi) of a window starting at i0 (step dil) lie in [0, size). */
+static void inside_taps(int32_t i0, int32_t k, int32_t dil, int32_t size, int32_t *lo,
+                        int32_t *hi)
+{
+    int32_t a = 0;
+    while (a < k && i0 + a * dil < 0) {
+        a++;
+    }
+    int32_t b = k;
+    while (b > a && i0 + (b - 1) * dil >= size) {
+        b--;
+    }
+    *lo = a;
+    *hi = b;
+}
+
+void tq_dwconv2d_s8_rvv(const tq_dwconv2d_params *p, const int8_t *restrict in,
+                        int8_t *restrict out)
+{
+    if (p->ch_mult != 1) {
+        tq_dwconv2d_s8(p, in, out);
+        return;
+    }
+    int vector_ok = 1;
+    for (int32_t c = 0; c < p->out_c; c++) {
+        vector_ok &= p->shift[c] >= 32;
+    }
+    int8_t zbuf[CH_CHUNK];
+    int32_t acc[CH_CHUNK];
+    for (int32_t i = 0; i < CH_CHUNK; i++) {
+        zbuf[i] = (int8_t)p->in_zp;
+    }
+    for (int32_t oy = 0; oy < p->out_h; oy++) {
+        const int32_t iy0 = oy * p->stride_h - p->pad_top;
+        int32_t ky_lo, ky_hi;
+        inside_taps(iy0, p->k_h, p->dil_h, p->in_h, &ky_lo, &ky_hi);
+        for (int32_t ox = 0; ox < p->out_w; ox++) {
+            const int32_t ix0 = ox * p->stride_w - p->pad_left;
+            int32_t k[4] = {ky_lo, ky_hi, 0, 0};
+            inside_taps(ix0, p->k_w, p->dil_w, p->in_w, &k[2], &k[3]);
+            if (k[0] >= k[1] || k[2] >= k[3]) {
+                /* No tap inside: everything is the top rectangle of padding. */
+                k[0] = k[1] = p->k_h;
+                k[2] = k[3] = p->k_w;
+            }
+            int8_t *o = out + ((size_t)oy * p->out_w + ox) * p->out_c;
+            for (int32_t c0 = 0; c0 < p->out_c;) {
+                const int32_t left = p->out_c - c0;
+                const int32_t n = left < CH_CHUNK ? left : CH_CHUNK;
+                const int32_t vl = window_sums(p, in, zbuf, iy0, ix0, k, c0, n, acc);
+                if (vector_ok) {
+                    tq_rvv_requant(acc, p->bias + c0, p->mult + c0, p->shift + c0, vl, o + c0,
+                                p->out_zp, p->act_min, p->act_max);
+                } else {
+                    for (int32_t i = 0; i < vl; i++) {
+                        const int32_t c = c0 + i;
+                        o[c] = tq_clamp_s8(p->out_zp + tq_requant(acc[i] + p->bias[c],
+                                                                  p->mult[c], p->shift[c]),
+                                           p->act_min, p->act_max);
+                    }
+                }
+                c0 += vl;
+            }
+        }
+    }
+}
+#endif /* TQ_HAS_RVV */

@@ -1,0 +1,112 @@
+"""RISC-V vector (RVV 1.0) variants under QEMU: randomized single-layer models, firmware
+outputs bit-exact with the simulator, and the report naming the _rvv kernel that ran."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+
+from tests.kernels.variant_case import run_case as run_variant
+
+TARGET = "qemu-rv32v"
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("riscv64-unknown-elf-gcc") is None
+    or shutil.which("qemu-system-riscv32") is None,
+    reason="RISC-V toolchain or QEMU missing: scripts/install_toolchains.sh")
+
+
+def run_case(model: nn.Module, shape: tuple[int, ...], tmp_path, seed: int,
+             offset: float = 0.0) -> dict:
+    return run_variant(model, shape, TARGET, tmp_path, seed, offset)
+
+
+def conv_cases(n: int, seed: int):
+    """in_c / out_c that are not multiples of any vector length, k in {1, 3, 5}, stride,
+    dilation and asymmetric padding; first-layer-like (in_c 3) and wide (fsz > 256). The
+    fixed cases reach each way the kernel reads a window (channel lanes, dot products over
+    rows, over a patch, over a border window too large for a patch)."""
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        cin, cout = int(rng.integers(1, 40)), int(rng.integers(1, 40))
+        k = int(rng.choice([1, 3, 5]))
+        stride, dil = int(rng.integers(1, 3)), int(rng.integers(1, 3))
+        pads = tuple(int(v) for v in rng.integers(0, 3, 4))
+        size = dil * (k - 1) + 1 + int(rng.integers(0, 6))
+        yield cin, cout, k, stride, dil, pads, size
+    yield 3, 16, 3, 1, 1, (1, 1, 1, 1), 9      # first layer: patch path
+    yield 3, 8, 3, 2, 1, (1, 1, 1, 1), 12      # first layer, stride 2
+    yield 37, 70, 3, 1, 1, (1, 0, 2, 1), 6     # fsz > 256 border windows, 3 oc chunks
+    yield 29, 2, 5, 1, 2, (2, 2, 0, 1), 11     # out_c < 4, dilation, fsz > 256
+    yield 16, 5, 1, 1, 1, (0, 0, 0, 0), 4      # pointwise
+    yield 16, 6, 3, 1, 1, (1, 1, 1, 1), 7      # dot products over rows, patched borders
+    yield 5, 4, 5, 1, 2, (2, 1, 0, 2), 11      # dot products over a patch, dilation
+    yield 5, 7, 5, 2, 1, (2, 2, 2, 2), 9       # dot products over a patch, stride
+
+
+@pytest.mark.parametrize("case", list(conv_cases(8, 21)), ids=str)
+def test_conv2d_rvv_bit_exact(case, tmp_path):
+    cin, cout, k, stride, dil, pads, size = case
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.ZeroPad2d(pads), nn.Conv2d(cin, cout, k, stride, 0, dil),
+                          nn.ReLU())
+    report = run_case(model, (1, cin, size, size + 1), tmp_path, seed=1,
+                      offset=2.5 if cin % 2 else 0.0)
+    assert report["kernel_variants"]["tq_conv2d_s8"] == "tq_conv2d_s8_rvv"
+
+
+def dwconv_cases(n: int, seed: int):
+    """k 3 / 5 / 7, stride 1 / 2, dilation, channel multiplier 1 and 2, channel counts
+    past one vector (and past one 64-channel pass), padding on every side."""
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        c = int(rng.choice([2, 5, 8, 17, 33, 70]))
+        k = int(rng.choice([3, 5, 7]))
+        stride, dil = int(rng.integers(1, 3)), int(rng.integers(1, 3))
+        mult = 2 if i % 4 == 3 else 1
+        pads = tuple(int(v) for v in rng.integers(0, k, 4))
+        size = dil * (k - 1) + 1 + int(rng.integers(0, 5))
+        yield c, mult, k, stride, dil, pads, size
+
+
+@pytest.mark.parametrize("case", list(dwconv_cases(10, 5)), ids=str)
+def test_dwconv2d_rvv_bit_exact(case, tmp_path):
+    c, mult, k, stride, dil, pads, size = case
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.ZeroPad2d(pads),
+                          nn.Conv2d(c, c * mult, k, stride, 0, dil, groups=c), nn.ReLU6())
+    report = run_case(model, (1, c, size, size + 2), tmp_path, seed=3,
+                      offset=2.0 if c % 2 else 0.0)
+    assert report["kernel_variants"]["tq_dwconv2d_s8"] == "tq_dwconv2d_s8_rvv"
+
+
+@pytest.mark.parametrize("features", [(1, 3), (75, 7), (130, 37), (9, 2)], ids=str)
+def test_linear_rvv_bit_exact(features, tmp_path):
+    n_in, n_out = features
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(n_in, 40), nn.ReLU(), nn.Linear(40, n_out))
+    report = run_case(model, (1, n_in), tmp_path, seed=4)
+    assert report["kernel_variants"]["tq_fc_s8"] == "tq_fc_s8_rvv"
+
+
+class Residual(nn.Module):
+    """Two branches with different scales joined by the add under test."""
+
+    def __init__(self, c: int) -> None:
+        super().__init__()
+        self.a, self.b = nn.Conv2d(c, c, 1), nn.Conv2d(c, c, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.a(x) + self.b(x))
+
+
+@pytest.mark.parametrize("case", [(5, 4, 0.0), (16, 7, 1.5), (3, 11, -2.0)], ids=str)
+def test_add_rvv_bit_exact(case, tmp_path):
+    c, size, offset = case
+    torch.manual_seed(0)
+    report = run_case(Residual(c), (1, c, size, size + 1), tmp_path, seed=6, offset=offset)
+    assert report["kernel_variants"]["tq_add_s8"] == "tq_add_s8_rvv"
