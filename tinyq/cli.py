@@ -69,8 +69,10 @@ def weight_width(value: str) -> str:
               help="Calibration samples, .npy / .npz float32, N x C x H x W (or N x F). "
                    "A few hundred representative inputs.")
 @click.option("--calib-method", default="minmax", show_default=True,
-              type=click.Choice(["minmax", "percentile", "mse"]),
-              help="How activation ranges are chosen from the calibration data.")
+              type=click.Choice(["minmax", "percentile", "mse", "kl"]),
+              help="How activation ranges are chosen from the calibration data: the "
+                   "observed range, its 0.01/99.99 percentiles, the clipping with the "
+                   "least squared error, or the least KL divergence (entropy).")
 @click.option("--input-shape", help="Input shape with batch 1, e.g. 1,3,32,32. Default: "
                                     "from --calib or from the .pt2 file.")
 @click.option("--model-class", help="pkg.module:Class to build when MODEL (or --state-dict) "

@@ -57,3 +57,14 @@ def test_three_load_paths_of_the_example(tmp_path):
                       ConvertOptions(calib=EXAMPLE / "calib.npy", **extra))
         outs.append((out / "model_weights.c").read_text().split("\n", 1)[1])
     assert outs[0] == outs[1] == outs[2]
+
+
+@pytest.mark.parametrize("method", ["percentile", "mse", "kl"])
+def test_every_calibration_method_is_bit_exact_and_accurate(method, tmp_path):
+    out = tmp_path / method
+    convert_model(EXAMPLE / "digits_cnn.pt", out,
+                  ConvertOptions(calib=EXAMPLE / "calib.npy", calib_method=method))
+    x, y = np.load(EXAMPLE / "test_x.npy"), np.load(EXAMPLE / "test_y.npy")
+    result = Project(out).test(x, y)
+    assert result.bit_exact, result.first_mismatch
+    assert result.int_top1 >= result.float_top1 - 0.01

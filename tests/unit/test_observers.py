@@ -43,8 +43,29 @@ def test_mse_not_worse_than_minmax():
 
 def test_unknown_method_and_nan_are_errors():
     with pytest.raises(TinyqError, match="--calib-method"):
-        Observer("kl")
+        Observer("entropy")
     obs = Observer("minmax")
     obs.update(torch.tensor([float("nan"), 1.0]))
     with pytest.raises(TinyqError, match="non-finite"):
         obs.qparams()
+
+
+def test_kl_clips_a_heavy_tail_and_keeps_the_bulk():
+    """Laplace values with rare huge outliers: KL clips far inside min/max, yet the
+    clipped range still covers the bulk (99th percentile) of the distribution."""
+    torch.manual_seed(2)
+    x = torch.distributions.Laplace(0.0, 1.0).sample((100000,))
+    x[:5] = torch.tensor([60.0, -55.0, 70.0, 40.0, -45.0])
+    mm, kl = Observer("minmax"), Observer("kl")
+    mm.update(x)
+    kl.update(x)
+    q = kl.qparams()
+    hi = q.dequantize(np.int8(127))
+    assert q.scale < mm.qparams().scale / 2
+    assert hi >= np.percentile(x.numpy(), 99)
+
+
+def test_kl_of_a_constant_tensor_is_well_defined():
+    obs = Observer("kl")
+    obs.update(torch.zeros(100))
+    assert obs.qparams().scale > 0
