@@ -5,11 +5,13 @@ row with and without bias correction, and int4 everywhere but the first and last
 (a per-layer config). Accuracy is the integer simulator's top-1 on test_x.npy (the C
 is bit-exact with it: tests/models/test_int4.py); weight bytes are the flash constants
 of the weighted layers (packed int4 weights + int32 bias + multipliers + shifts).
-Writes benchmarks/results_int4.md. Run: .venv/bin/python benchmarks/int4_digits.py
+Writes benchmarks/results_int4.md (or results_int4_jitter.md for the harder
+examples/digits_jitter). Run: .venv/bin/python benchmarks/int4_digits.py [digits_jitter]
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +26,10 @@ from tinyq.sim.float_exec import run_float
 from tinyq.sim.interpreter import run_int_output
 from tinyq.sim.layout import to_ir_layout
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "digits"
-OUT = Path(__file__).resolve().parent / "results_int4.md"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+# example directory -> (model file, results file)
+RUNS = {"digits": ("digits_cnn.pt", "results_int4.md"),
+        "digits_jitter": ("digits_jitter.pt2", "results_int4_jitter.md")}
 
 VARIANTS = [
     ("int8", WeightOptions("int8")),
@@ -55,29 +59,36 @@ def evaluate(model: torch.nn.Module, calib: np.ndarray, x: np.ndarray, y: np.nda
             float(np.mean(top1(ref) == y)))
 
 
-def main() -> None:
-    model = load_model(EXAMPLE / "digits_cnn.pt")
-    calib = np.load(EXAMPLE / "calib.npy")
-    x, y = np.load(EXAMPLE / "test_x.npy"), np.load(EXAMPLE / "test_y.npy")
+def main(argv: list[str]) -> None:
+    example = argv[0] if argv else "digits"
+    if example not in RUNS:
+        raise SystemExit(f"unknown example '{example}': choose from {', '.join(RUNS)}")
+    here = EXAMPLES / example
+    model_file, out_name = RUNS[example]
+    out = Path(__file__).resolve().parent / out_name
+    model = load_model(here / model_file)
+    calib = np.load(here / "calib.npy")
+    x, y = np.load(here / "test_x.npy"), np.load(here / "test_y.npy")
     variants = VARIANTS + [("int4, first and last layer int8 (--weights-config)",
-                            WeightOptions("int4", first_last_int8_config(OUT.parent)))]
+                            WeightOptions("int4", first_last_int8_config(out.parent)))]
     rows = []
     float_acc = None
     for label, opts in variants:
         acc, sqnr, wbytes, float_acc = evaluate(model, calib, x, y, opts)
         rows.append(f"| {label} | {100 * acc:.2f} % | {sqnr:.2f} | {wbytes:,} |")
         print(rows[-1], flush=True)
-    (OUT.parent / "first_last_int8.toml").unlink()
-    text = [f"# int4 weights on the digits example ({x.shape[0]} held-out digits)", "",
-            "Produced by `.venv/bin/python benchmarks/int4_digits.py`. Accuracy is top-1 of "
+    (out.parent / "first_last_int8.toml").unlink()
+    command = "benchmarks/int4_digits.py" + (f" {example}" if argv else "")
+    text = [f"# int4 weights on examples/{example} ({x.shape[0]} held-out digits)", "",
+            f"Produced by `.venv/bin/python {command}`. Accuracy is top-1 of "
             "the integer simulator (bit-exact with the generated C); SQNR of the dequantized "
             "output against the float model; weight bytes are the flash constants of the "
             "conv / linear layers (weights, bias, multipliers, shifts).", "",
             "| weights | top-1 | output SQNR dB | weight bytes |", "|---|---|---|---|",
             f"| float | {100 * float_acc:.2f} % | | |", *rows, ""]
-    OUT.write_text("\n".join(text))
-    print(f"wrote {OUT}")
+    out.write_text("\n".join(text))
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

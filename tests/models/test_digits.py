@@ -68,3 +68,19 @@ def test_every_calibration_method_is_bit_exact_and_accurate(method, tmp_path):
     result = Project(out).test(x, y)
     assert result.bit_exact, result.first_mismatch
     assert result.int_top1 >= result.float_top1 - 0.01
+
+
+def test_harder_jittered_digits_int8_and_int4(tmp_path):
+    """examples/digits_jitter (32x32, affine jitter and noise; float well short of 100%):
+    int8 within half a point of float, int4 (MSE clipping + bias correction) within two,
+    both bit-exact."""
+    here = EXAMPLE.parent / "digits_jitter"
+    x, y = np.load(here / "test_x.npy"), np.load(here / "test_y.npy")
+    for weights, slack in (("int8", 0.005), ("int4", 0.02)):
+        out = tmp_path / weights
+        convert_model(here / "digits_jitter.pt2", out,
+                      ConvertOptions(calib=here / "calib.npy", weights=weights))
+        result = Project(out).test(x, y)
+        assert result.bit_exact, result.first_mismatch
+        assert result.float_top1 < 0.98
+        assert result.int_top1 >= result.float_top1 - slack, (weights, result.int_top1)
