@@ -78,8 +78,8 @@ def rewrite_for_patches(graph: Graph, split: str, n: int) -> Graph:
         def take(tensor: str, region: Region) -> str:
             """A local tensor holding exactly `region` of `tensor` (cropping when the
             buffer this patch has holds a larger window)."""
-            have_name, have = local.get(tensor, (tensor, (0, *graph.tensors[tensor].shape[:1],
-                                                          0, graph.tensors[tensor].shape[1])))
+            h, w = graph.tensors[tensor].shape[:2]
+            have_name, have = local.get(tensor, (tensor, (0, h, 0, w)))
             if have == region:
                 return have_name
             name = f"{tensor}@p{k}r{region[0]}c{region[2]}"
@@ -94,10 +94,8 @@ def rewrite_for_patches(graph: Graph, split: str, n: int) -> Graph:
 
         for node in stage:
             region = need[node.output]
-            in_t = node.inputs[0]
-            in_hw = graph.tensors[in_t].shape[:2]
-            inputs = [take(t, input_region(node, region, in_hw)) for t in node.inputs]
-            first_in = input_region(node, region, in_hw)
+            first_in = input_region(node, region, graph.tensors[node.inputs[0]].shape[:2])
+            inputs = [take(t, first_in) for t in node.inputs]
             name = f"{node.output}@p{k}"
             src = graph.tensors[node.output]
             out.tensors[name] = Tensor(name, region_shape(region, src.shape[2]), src.qparams)

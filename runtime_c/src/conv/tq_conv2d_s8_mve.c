@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include "tinyq.h"
 #include "../tq_requant.h"
+#include "../tq_window.h"
 
 #define TQ_WINDOW_BYTES 256
 
@@ -146,18 +147,6 @@ static int shifts_above_32(const int8_t *shift, int32_t n)
 typedef struct {
     int32_t y0, x0, ky0, ky1, kx0, kx1;
 } tq_window;
-
-static int32_t first_inside(int32_t i0, int32_t dil, int32_t k)
-{
-    const int32_t first = i0 >= 0 ? 0 : dil == 1 ? -i0 : (-i0 + dil - 1) / dil;
-    return first < k ? first : k;
-}
-
-static int32_t end_inside(int32_t i0, int32_t dil, int32_t k, int32_t size, int32_t first)
-{
-    const int32_t end = i0 >= size ? 0 : dil == 1 ? size - i0 : (size - 1 - i0) / dil + 1;
-    return end < first ? first : (end > k ? k : end);
-}
 
 static inline void fill(int8_t *d, int8x16_t v, int32_t n)
 {

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include "tinyq.h"
 #include "../tq_requant.h"
+#include "../tq_window.h"
 
 typedef struct {
     int32_t c, k_w, in_zp, xrow, xcol;
@@ -112,18 +113,6 @@ dw_block(const tq_dwconv2d_params *p, const tq_dwwin *g, const int8_t *x, int32_
         const int32_t v = tq_requant(acc, p->mult[c0 + j], p->shift[c0 + j]);
         o[c0 + j] = tq_clamp_s8(p->out_zp + v, p->act_min, p->act_max);
     }
-}
-
-static int32_t first_inside(int32_t i0, int32_t dil, int32_t k)
-{
-    const int32_t first = i0 >= 0 ? 0 : dil == 1 ? -i0 : (-i0 + dil - 1) / dil;
-    return first < k ? first : k;
-}
-
-static int32_t end_inside(int32_t i0, int32_t dil, int32_t k, int32_t size, int32_t first)
-{
-    const int32_t end = i0 >= size ? 0 : dil == 1 ? size - i0 : (size - 1 - i0) / dil + 1;
-    return end < first ? first : (end > k ? k : end);
 }
 
 static int shifts_above_32(const int8_t *shift, int32_t n)
