@@ -102,6 +102,11 @@ def weight_width(value: str) -> str:
 @click.option("--sram-budget", type=int, metavar="BYTES",
               help="Arena bytes the model must fit: picks the cheapest plan that fits, or "
                    "fails naming the smallest arena achievable.")
+@click.option("--in-place", "inplace", default="auto", show_default=True,
+              metavar="auto|all|off",
+              help="Layers that overwrite their own input as they go (elementwise ops, "
+                   "same-size convolutions row by row, unpadded pooling): auto where it "
+                   "lowers the arena, all wherever the kernel allows, off nowhere.")
 @click.option("--name", default="model", show_default=True,
               help="C name of the model: files <name>.c/.h, function tq_<name>_run().")
 @click.option("--force", is_flag=True, help="Replace the output directory if it exists.")
@@ -109,7 +114,7 @@ def weight_width(value: str) -> str:
 def convert(model: Path, out_dir: Path, calib: Path | None, calib_method: str,
             input_shape: str | None, model_class: str | None, state_dict: Path | None,
             weights: str, weights_config: Path | None, target: str, patch: str,
-            max_mac_overhead: float, sram_budget: int | None, name: str,
+            max_mac_overhead: float, sram_budget: int | None, inplace: str, name: str,
             force: bool) -> None:
     """Convert MODEL into a self-contained C project.
 
@@ -122,7 +127,7 @@ def convert(model: Path, out_dir: Path, calib: Path | None, calib_method: str,
                           state_dict=state_dict, calib_method=calib_method, weights=weights,
                           weights_config=weights_config, target=target, name=name,
                           force=force, patch=patch, max_mac_overhead=max_mac_overhead,
-                          sram_budget=sram_budget)
+                          sram_budget=sram_budget, inplace=inplace)
     result = convert_model(model, out_dir, opts)
     report = json.loads((result.out_dir / "report.json").read_text())
     click.echo(f"wrote {result.out_dir}/ in {result.seconds:.1f} s: "

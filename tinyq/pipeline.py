@@ -26,7 +26,7 @@ from tinyq.frontend.to_ir import to_ir
 from tinyq.ir import Graph, verify
 from tinyq.ir_io import save_graph
 from tinyq.passes import PASSES
-from tinyq.plan.arena import Plan, check_plan, plan_arena
+from tinyq.plan.arena import INPLACE_MODES, Plan, check_plan, plan_arena
 from tinyq.plan.patch_choice import PatchOptions, plan_with_patches
 from tinyq.quant.calibrate import calibrate, channel_means
 from tinyq.quant.observers import METHODS
@@ -56,6 +56,7 @@ class ConvertOptions:
     patch: str = "auto"  # patch-based execution: "off", "auto" or "LAYER:N"
     max_mac_overhead: float = 0.10  # extra MACs patches may cost (auto)
     sram_budget: int | None = None  # arena bytes the plan must fit, else an error
+    inplace: str = "auto"  # layers over their own input: "auto" where it pays, "all", "off"
 
 
 @dataclass
@@ -80,7 +81,7 @@ def convert_model(model_path: Path, out_dir: Path, opts: ConvertOptions) -> Conv
     variants = graph_variants(graph, target.isa_features, runtime_root() / "src")
 
     def planner(g: Graph) -> Plan:  # static arena offsets, the target's kernel scratch
-        return plan_arena(g, scratch=scratch_needs(g, variants))
+        return plan_arena(g, opts.inplace, scratch_needs(g, variants))
 
     planned = plan_with_patches(graph, PatchOptions(opts.patch, opts.max_mac_overhead,
                                                     opts.sram_budget), planner)
@@ -128,6 +129,9 @@ def check_options(opts: ConvertOptions, out_dir: Path) -> None:
         load_target(opts.target)
     except TinyqError as e:
         raise TinyqError(f"--target: {e}") from None
+    if opts.inplace not in INPLACE_MODES:
+        raise TinyqError(f"--in-place '{opts.inplace}' unknown; choose from "
+                         f"{', '.join(INPLACE_MODES)}")
     if opts.weights not in WEIGHT_CHOICES:
         raise TinyqError(f"--weights '{opts.weights}' unknown; choose from "
                          f"{', '.join(WEIGHT_CHOICES)} (a state_dict file goes to --state-dict)")

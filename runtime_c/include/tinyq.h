@@ -196,11 +196,34 @@ typedef struct {
 void tq_window_copy_s8(const tq_window_copy_params *p, const int8_t *restrict src,
                        int8_t *restrict dst);
 
+/* In-place execution by rows. A convolution whose output rows have the bytes of its input
+ * rows and which steps one row down the input can overwrite its own input: output row r
+ * reads input rows r - pad_top .. r - pad_top + window - 1 (those inside the tensor) and
+ * belongs where input row r was. It is computed into a ring of pad_top + 1 scratch rows and
+ * copied home once no later output row reads input row r. The generated code runs, for
+ * r = 0 .. height - 1: band = tq_rows_band(p, r); the kernel on `band.rows` input rows
+ * from row `band.first` with `band.pad_top` padding rows above them, one output row, into
+ * tq_rows_slot(p, ring, r); then tq_rows_commit(p, buf, ring, r). */
+typedef struct {
+    int32_t height, window, pad_top, row_bytes;
+} tq_rows_params;
+
+typedef struct {
+    int32_t first, rows, pad_top;
+} tq_rows_band_t;
+
+tq_rows_band_t tq_rows_band(const tq_rows_params *p, int32_t r);
+int8_t *tq_rows_slot(const tq_rows_params *p, int8_t *ring, int32_t r);
+void tq_rows_commit(const tq_rows_params *p, int8_t *restrict buf, const int8_t *restrict ring,
+                    int32_t r);
+
 /* ---- Pooling -------------------------------------------------------------------------- */
 
 /* Max pooling (PyTorch MaxPool2d: padded positions never win; dilation; ceil_mode through
  * out_h / out_w). Output keeps the input's scale and zero point, then is clamped to
- * [act_min, act_max] (a fused ReLU). Every window holds at least one input position. */
+ * [act_min, act_max] (a fused ReLU). Every window holds at least one input position.
+ * Unpadded, out may equal in (in place): each output pixel is written after its window is
+ * read, and every later window starts beyond it. */
 typedef struct {
     int32_t in_h, in_w, c;
     int32_t out_h, out_w;
@@ -211,8 +234,7 @@ typedef struct {
     int32_t act_min, act_max;
 } tq_maxpool2d_params;
 
-void tq_maxpool2d_s8(const tq_maxpool2d_params *p, const int8_t *restrict in,
-                     int8_t *restrict out);
+void tq_maxpool2d_s8(const tq_maxpool2d_params *p, const int8_t *in, int8_t *out);
 
 /* Average pooling with PyTorch AvgPool2d semantics. For output (oy, ox):
  *   h0 = oy * stride_h - pad_h, h1 = min(h0 + k_h, in_h + pad_h)  (likewise w0, w1)
@@ -224,7 +246,8 @@ void tq_maxpool2d_s8(const tq_maxpool2d_params *p, const int8_t *restrict in,
  *             act_min, act_max)
  * mult / shift have k_h * k_w + 1 entries indexed by the divisor d: the division by d is
  * folded offline into mult[d] / 2^shift[d] (= in_scale / (out_scale * d)). A global
- * average pool is k = in size, stride 1, no padding. */
+ * average pool is k = in size, stride 1, no padding. Unpadded, out may equal in (as for
+ * max pooling). */
 typedef struct {
     int32_t in_h, in_w, c;
     int32_t out_h, out_w;
@@ -238,8 +261,7 @@ typedef struct {
     const int8_t *shift;
 } tq_avgpool2d_params;
 
-void tq_avgpool2d_s8(const tq_avgpool2d_params *p, const int8_t *restrict in,
-                     int8_t *restrict out);
+void tq_avgpool2d_s8(const tq_avgpool2d_params *p, const int8_t *in, int8_t *out);
 
 /* ---- Softmax -------------------------------------------------------------------------- */
 

@@ -3,7 +3,6 @@ held-out digits, bit-exactness, and the generated runner under ASan + UBSan."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +10,8 @@ import pytest
 
 from tinyq.pipeline import ConvertOptions, convert_model
 from tinyq.project import Project
+
+from tests.models.sanitized import run_sanitized
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "digits"
 
@@ -33,17 +34,8 @@ def test_int8_accuracy_within_one_point_of_float(digits_project):
 
 
 def test_runner_clean_under_sanitizers(digits_project, tmp_path):
-    out = digits_project.path
-    subprocess.run(["make", "-s", "-C", str(out), "SANITIZE=1"], check=True,
-                   capture_output=True)
-    x = np.load(EXAMPLE / "test_x.npy")[:40]
-    xq = digits_project.quantize_input(x)
-    (tmp_path / "in.bin").write_bytes(xq.tobytes())
-    runner = out / "build" / "sanitize" / "model_runner"
-    proc = subprocess.run([str(runner), str(tmp_path / "in.bin"), str(tmp_path / "out.bin")],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    got = np.frombuffer((tmp_path / "out.bin").read_bytes(), dtype=np.int8)
+    xq = digits_project.quantize_input(np.load(EXAMPLE / "test_x.npy")[:40])
+    got = run_sanitized(digits_project, xq, tmp_path)
     assert np.array_equal(got, digits_project.simulate(xq).ravel())
 
 

@@ -88,7 +88,7 @@ def test_vww_patched_arena_is_under_32_kib():
     x = example_input("mobilenet_v1_vww", 4, 0).numpy()
     graph = quantized_graph(build("mobilenet_v1_vww", 0), x, (1, *x.shape[1:]))
     planned = plan_with_patches(graph, PatchOptions("auto"), plan_arena)
-    assert planned.plan.arena_size == 24792 < 32 * 1024
+    assert planned.plan.arena_size == 23040 < 32 * 1024  # 24,792 before in-place rows
 
 
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="no cross toolchain")

@@ -28,7 +28,7 @@ def test_every_order_gives_a_valid_plan(buffers):
     for order in ORDERS.values():
         offsets = place_greedy(buffers, order)
         size = arena_size(buffers, offsets)
-        check_plan(Plan(offsets, size, lower_bound(buffers), "t", Roots({}, "", "", {}),
+        check_plan(Plan(offsets, size, lower_bound(buffers), "t", Roots({}, "", "", {}, {}),
                         buffers))
         assert lower_bound(buffers) <= size <= separate
 
@@ -57,7 +57,7 @@ def test_exact_placement_beats_greedy_where_greedy_fragments():
     exact = place_exact(buffers)
     assert exact is not None
     check_plan(Plan(exact, arena_size(buffers, exact), lower_bound(buffers), "exact",
-                    Roots({}, "", "", {}), buffers))
+                    Roots({}, "", "", {}, {}), buffers))
     _, best = best_placement(buffers)
     assert arena_size(buffers, best) == arena_size(buffers, exact) <= min(
         arena_size(buffers, place_greedy(buffers, order)) for order in ORDERS.values())

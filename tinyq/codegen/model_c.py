@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from tinyq.codegen.c_text import c_array, c_call, c_comment, c_float, c_struct
 from tinyq.codegen.variants import Variant, scratch_key, selection_text
 from tinyq.ir import Graph, Node
-from tinyq.ops import Buf, CCall, Const, op_of
-from tinyq.plan.arena import Plan
+from tinyq.ops import Buf, CCall, Const, RowWindow, op_of
+from tinyq.plan.arena import Plan, rows_key
 
 
 @dataclass
@@ -38,6 +38,38 @@ def scratch_pointer(node: Node, plan: Plan) -> str:
     """The node's planned scratch region, or NULL for a call that needs none."""
     key = scratch_key(node)
     return f"(arena8 + {plan.offsets[key]})" if key in plan.offsets else "NULL"
+
+
+def rows_pointer(node: Node, plan: Plan) -> str:
+    return f"(arena8 + {plan.offsets[rows_key(node.name)]})"
+
+
+def rows_struct(tag: str, rows: RowWindow) -> str:
+    return c_struct("tq_rows_params", f"{tag}_rows",
+                    {"height": str(rows.height), "window": str(rows.window),
+                     "pad_top": str(rows.pad_top), "row_bytes": str(rows.row_bytes)})
+
+
+def row_loop(kernel: str, scratch: list[str], call: CCall, tag: str, args: list[str],
+             rows: RowWindow, ring: str) -> list[str]:
+    """The layer in place over its input, one output row at a time (tinyq.h, tq_rows):
+    a copy of its params narrowed to the band of input rows each output row reads."""
+    if call.params_type not in ("tq_conv2d_params", "tq_dwconv2d_params") or len(args) != 3:
+        raise AssertionError(f"{call.kernel} cannot run in place by rows")
+    params, buf = args[0], args[1]
+    call_args = scratch + ["&band", f"{buf} + (size_t)b.first * {rows.row_bytes}",
+                           f"tq_rows_slot(&{tag}_rows, {ring}, r)"]
+    return ["    {",
+            f"        {call.params_type} band = *{params};",
+            "        band.out_h = 1;",
+            f"        for (int32_t r = 0; r < {rows.height}; r++) {{",
+            f"            const tq_rows_band_t b = tq_rows_band(&{tag}_rows, r);",
+            "            band.in_h = b.rows;",
+            "            band.pad_top = b.pad_top;",
+            f"            {c_call(kernel, call_args)}",
+            f"            tq_rows_commit(&{tag}_rows, {buf}, {ring}, r);",
+            "        }",
+            "    }"]
 
 
 def arg_text(arg: object, node: Node, graph: Graph, plan: Plan, consts: dict[int, str]) -> str:
@@ -87,12 +119,18 @@ def generate(graph: Graph, plan: Plan, name: str, origin: str, version: str,
                 structs.append(c_struct(call.params_type, f"{tag}_params", fields))
                 args = [f"&{tag}_params"] + args
             kernel = call.kernel
+            scratch: list[str] = []
             if call.kernel in variants:
                 variant = variants[call.kernel]
                 kernel = variant.macro
                 if variant.takes_scratch:
-                    args = [scratch_pointer(node, plan)] + args
-            body.append(f"    {c_call(kernel, args)}")
+                    scratch = [scratch_pointer(node, plan)]
+            if node.name in plan.roots.rows:
+                structs.append(rows_struct(tag, plan.roots.rows[node.name]))
+                body += row_loop(kernel, scratch, call, tag, args, plan.roots.rows[node.name],
+                                 rows_pointer(node, plan))
+            else:
+                body.append(f"    {c_call(kernel, scratch + args)}")
         body.append(f"    TQ_LAYER_END({index});")
     if plan.roots.output_root == plan.roots.input_root:
         body.append(f"    memcpy(out, in, {upper(name)}_OUTPUT_SIZE);")

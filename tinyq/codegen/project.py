@@ -37,9 +37,14 @@ def runtime_root() -> Path:
     return packaged if packaged.is_dir() else RUNTIME
 
 
-def kernel_files(graph: Graph) -> list[str]:
-    files = sorted({f for node in graph.nodes for f in op_of(node).kernel_sources})
-    return [f"runtime/src/{f}" for f in files]
+ROWS_SOURCE = "movement/tq_rows_s8.c"  # in-place execution by rows (plan.roots.rows)
+
+
+def kernel_files(graph: Graph, plan: Plan) -> list[str]:
+    files = {f for node in graph.nodes for f in op_of(node).kernel_sources}
+    if plan.roots.rows:
+        files.add(ROWS_SOURCE)
+    return [f"runtime/src/{f}" for f in sorted(files)]
 
 
 def render(template: str, **values: str) -> str:
@@ -71,7 +76,7 @@ def write_project(graph: Graph, plan: Plan, out_dir: Path, name: str, target: Ta
 def fill(d: Path, graph: Graph, plan: Plan, name: str, target: Target, origin: str,
          version: str) -> None:
     runtime = runtime_root()
-    reference = kernel_files(graph)
+    reference = kernel_files(graph, plan)
     variants = graph_variants(graph, target.isa_features, runtime / "src")
     kernels = reference + [f"runtime/src/{v.source}" for v in variants.values()]
     src = generate(graph, plan, name, origin, version, variants)

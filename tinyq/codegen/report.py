@@ -11,7 +11,7 @@ from typing import Any
 
 from tinyq.ir import Graph, Node
 from tinyq.ops import op_of
-from tinyq.plan.arena import Plan
+from tinyq.plan.arena import Plan, rows_key
 
 
 def placement(tensor: str, plan: Plan) -> dict[str, Any]:
@@ -25,9 +25,10 @@ def placement(tensor: str, plan: Plan) -> dict[str, Any]:
 
 
 def scratch_bytes(node: Node, plan: Plan) -> int:
-    """Arena bytes the layer's kernel borrows during its call (0 for most kernels)."""
-    key = f"{node.name}#scratch"
-    return next((b.size for b in plan.buffers if b.name == key), 0)
+    """Arena bytes the layer borrows while it runs: its kernel's scratch and, in place by
+    rows, its ring of rows (0 for most layers)."""
+    keys = {f"{node.name}#scratch", rows_key(node.name)}
+    return sum(b.size for b in plan.buffers if b.name in keys)
 
 
 def memory_timeline(graph: Graph, plan: Plan) -> list[dict[str, Any]]:
@@ -66,6 +67,8 @@ def build_report(graph: Graph, plan: Plan, name: str, target: str,
             "bits": node.qattrs.get("weight_bits", 8),  # weights; activations are int8
             "output": placement(node.output, plan),
             "scratch_bytes": scratch_bytes(node, plan),
+            "in_place": ("rows" if node.name in plan.roots.rows
+                         else "yes" if node.name in plan.roots.inplace else "no"),
         })
     tin, tout = graph.tensors[graph.inputs[0]], graph.tensors[graph.outputs[0]]
     return {
@@ -104,6 +107,9 @@ def patch_text(patches: dict[str, Any] | None) -> str:
             f"{patches['arena_without_patches_bytes']:,} B")
 
 
+IN_PLACE_TEXT = {"no": "", "yes": "yes", "rows": "by rows"}
+
+
 def report_md(report: dict[str, Any]) -> str:
     gap = report["arena_bytes"] - report["arena_lower_bound_bytes"]
     lines = [
@@ -127,8 +133,9 @@ def report_md(report: dict[str, Any]) -> str:
         f"| output | {tuple(report['output']['shape'])} int8, scale "
         f"{report['output']['scale']:.6g}, zero point {report['output']['zero_point']} |",
         "",
-        "| # | layer | op | input | output | MACs | weight B | bits | buffer | offset | size |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| # | layer | op | input | output | MACs | weight B | bits | buffer | offset | size "
+        "| in place | scratch B |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for i, layer in enumerate(report["layers"]):
         out = layer["output"]
@@ -137,7 +144,8 @@ def report_md(report: dict[str, Any]) -> str:
             f"| {i} | {layer['source']} | {layer['op']} | {shapes} | "
             f"{'x'.join(map(str, layer['output_shape']))} | {layer['macs']:,} | "
             f"{layer['weight_bytes']:,} | {layer['bits']} | {out['buffer']} | "
-            f"{out.get('offset', '')} | {out.get('size', '')} |")
+            f"{out.get('offset', '')} | {out.get('size', '')} | "
+            f"{IN_PLACE_TEXT[layer['in_place']]} | {layer['scratch_bytes'] or ''} |")
     lines += ["", "## Memory timeline", "",
               "Arena bytes alive while each layer runs (sum of live buffers) and the highest "
               "arena byte in use; the bar is the live share of the arena (also plotted in "

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from tinyq.ir import Graph, Node
+from tinyq.ops.base import RowWindow
 from tinyq.quant.int4 import pack_int4
 from tinyq.sim.arith import clamp_s8, requant
 
@@ -38,6 +39,18 @@ def requant_tail(acc: np.ndarray, node: Node) -> np.ndarray:
     q = node.qattrs
     y = q["out_zp"] + requant(acc, q["mult"], q["shift"])
     return clamp_s8(y, q["act_min"], q["act_max"])
+
+
+def conv_row_window(node: Node, graph: Graph) -> RowWindow | None:
+    """Conv-like layers run in place by rows when they step one row down the input and an
+    output row has the bytes of an input row (same height; e.g. 3x3 same-padded
+    depthwise, 1x1 with as many output channels as input channels)."""
+    a = node.attrs
+    ih, iw, ic = in_shape(node, graph)
+    oh, ow, oc = out_shape(node, graph)
+    if a["stride"][0] != 1 or oh != ih or ow * oc != iw * ic:
+        return None
+    return RowWindow(ih, (a["kernel"][0] - 1) * a["dilation"][0] + 1, a["pads"][0], iw * ic)
 
 
 def weight_kernel(stem: str, node: Node) -> str:

@@ -125,6 +125,9 @@ class AvgPool2d(OpDef):
         y = q["out_zp"] + requant(acc, q["mult"][d][..., None], q["shift"][d][..., None])
         return clamp_s8(y, q["act_min"], q["act_max"])
 
+    def writes_behind_reads(self, node: Node, graph: Graph) -> bool:
+        return tuple(node.attrs["padding"]) == (0, 0)  # a padded window reads back up-left
+
     def emit(self, node: Node, graph: Graph) -> list[CCall]:
         a, q = node.attrs, node.qattrs
         params = {**pool_geometry(node, graph), "pad_h": a["padding"][0], "pad_w": a["padding"][1],

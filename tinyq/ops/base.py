@@ -50,6 +50,25 @@ class Buf:
 Arg = Union[int, Const, Buf]
 
 
+@dataclass(frozen=True)
+class RowWindow:
+    """How a layer runs in place over its input one output row at a time (the planner
+    decides; codegen emits the row loop of runtime_c's tq_rows.h). Output row r reads input
+    rows r - pad_top .. r - pad_top + window - 1 and has as many bytes as an input row, so
+    it belongs where input row r was. That row may not be overwritten while output rows up
+    to r + pad_top still read it: each output row waits in a ring of pad_top + 1 rows of
+    scratch until then, which is all the extra memory the layer takes."""
+
+    height: int
+    window: int
+    pad_top: int
+    row_bytes: int
+
+    @property
+    def scratch_bytes(self) -> int:
+        return (self.pad_top + 1) * self.row_bytes
+
+
 @dataclass
 class CCall:
     """One kernel call: `kernel(&params, *args)` or `kernel(*args)` without a params type."""
@@ -75,6 +94,17 @@ class OpDef:
     writes_into_input: bool = False
     # True for ops with a weight tensor whose bit width is chosen per layer (int8 / int4).
     weighted: bool = False
+
+    def row_window(self, node: Node, graph: Graph) -> RowWindow | None:
+        """The row geometry if the kernel call may run in place over input 0 row by row
+        (convolutions with stride 1 down the rows and equal input / output row bytes)."""
+        return None
+
+    def writes_behind_reads(self, node: Node, graph: Graph) -> bool:
+        """True if the kernel may write its (possibly smaller) output over input 0 as it
+        goes: each output pixel is written after its window is read, and no later window
+        reads at or below it (unpadded pooling; tinyq.h says which kernels)."""
+        return False
 
     def lower(self, fx_node: Any, ctx: LowerContext) -> None:
         raise AssertionError(f"op {self.name} lowers no ATen node")

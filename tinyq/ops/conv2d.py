@@ -17,9 +17,10 @@ import torch.nn.functional as F
 
 from tinyq.errors import TinyqError
 from tinyq.ir import Graph, Node, QParams
-from tinyq.ops._common import (apply_act, in_shape, layer_params, out_shape, pad_window,
-                               requant_tail, to_nchw, to_nhwc, weight_kernel, window)
-from tinyq.ops.base import Buf, CCall, OpDef, register
+from tinyq.ops._common import (apply_act, conv_row_window, in_shape, layer_params,
+                               out_shape, pad_window, requant_tail, to_nchw, to_nhwc,
+                               weight_kernel, window)
+from tinyq.ops.base import Buf, CCall, OpDef, RowWindow, register
 from tinyq.quant.weights import WeightQuant, quantize_layer
 from tinyq.sim.arith import matmul_exact
 
@@ -128,6 +129,9 @@ class Conv2d(OpDef):
                   "in_zp": node.qattrs["in_zp"], **layer_params(node)}
         return [CCall(weight_kernel("tq_conv2d", node), [Buf("in"), Buf("out")],
                       "tq_conv2d_params", params)]
+
+    def row_window(self, node: Node, graph: Graph) -> RowWindow | None:
+        return conv_row_window(node, graph)
 
     def macs(self, node: Node, graph: Graph) -> int:
         oh, ow, oc = out_shape(node, graph)

@@ -14,9 +14,9 @@ import numpy as np
 import torch
 
 from tinyq.ir import Graph, Node, QParams
-from tinyq.ops._common import (in_shape, layer_params, out_shape, pad_window,
+from tinyq.ops._common import (conv_row_window, in_shape, layer_params, out_shape, pad_window,
                                requant_tail, weight_kernel, window)
-from tinyq.ops.base import Buf, CCall, OpDef, register
+from tinyq.ops.base import Buf, CCall, OpDef, RowWindow, register
 from tinyq.ops.conv2d import conv_float, geometry
 from tinyq.quant.weights import WeightQuant, quantize_layer
 
@@ -64,6 +64,9 @@ class DwConv2d(OpDef):
                   "in_zp": node.qattrs["in_zp"], **layer_params(node)}
         return [CCall(weight_kernel("tq_dwconv2d", node), [Buf("in"), Buf("out")],
                       "tq_dwconv2d_params", params)]
+
+    def row_window(self, node: Node, graph: Graph) -> RowWindow | None:
+        return conv_row_window(node, graph)
 
     def macs(self, node: Node, graph: Graph) -> int:
         oh, ow, oc = out_shape(node, graph)

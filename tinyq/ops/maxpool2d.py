@@ -68,6 +68,9 @@ class MaxPool2d(OpDef):
                 best = tap if best is None else np.maximum(best, tap)
         return clamp_s8(best, node.qattrs["act_min"], node.qattrs["act_max"])
 
+    def writes_behind_reads(self, node: Node, graph: Graph) -> bool:
+        return tuple(node.attrs["padding"]) == (0, 0)  # a padded window reads back up-left
+
     def emit(self, node: Node, graph: Graph) -> list[CCall]:
         a = node.attrs
         params = {**pool_geometry(node, graph),

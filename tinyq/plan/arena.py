@@ -80,24 +80,60 @@ def best_placement(buffers: list[Buffer]) -> tuple[str, dict[str, int]]:
     return best_name, best
 
 
-def scratch_buffers(graph: Graph, scratch: dict[str, int]) -> list[Buffer]:
-    """Kernel scratch regions: alive during their node's step only."""
-    return [Buffer(f"{node.name}#scratch", align(scratch[node.name]), step, step)
-            for step, node in enumerate(graph.nodes) if scratch.get(node.name)]
+def scratch_buffers(graph: Graph, scratch: dict[str, int], r: Roots) -> list[Buffer]:
+    """Kernel scratch regions, and the row rings of nodes running in place by rows: alive
+    during their node's step only."""
+    found = []
+    for step, node in enumerate(graph.nodes):
+        if scratch.get(node.name):
+            found.append(Buffer(f"{node.name}#scratch", align(scratch[node.name]), step, step))
+        if node.name in r.rows:
+            found.append(Buffer(rows_key(node.name), align(r.rows[node.name].scratch_bytes),
+                                step, step))
+    return found
 
 
-def plan_arena(graph: Graph, inplace: bool = True,
+def rows_key(node_name: str) -> str:
+    """The planner's name for the ring of a node running in place by rows."""
+    return f"{node_name}#rows"
+
+
+INPLACE_MODES = ("auto", "all", "off")
+
+
+def plan_arena(graph: Graph, inplace: str = "auto",
                scratch: dict[str, int] | None = None) -> Plan:
     """Place every buffer, and the scratch each node's kernel needs on the target
-    (`scratch`: node name -> bytes); with `inplace`, elementwise ops reuse inputs that die
-    (the report also gives the arena without that, for comparison)."""
-    extra = scratch_buffers(graph, scratch or {})
-    buffers = lifetimes(graph, inplace) + extra
+    (`scratch`: node name -> bytes). `inplace`: "all" overwrites every input that dies
+    where the kernel allows; "auto" (the default) does so too, but running by rows costs
+    a ring copy and pooling over its input keeps the larger buffer alive, so each such
+    layer stays in place only if the arena needs it; "off" never (the report gives that
+    arena for comparison in any case)."""
+    if inplace not in INPLACE_MODES:
+        raise AssertionError(f"in-place mode {inplace!r}")
+    scratch = scratch or {}
+    plain = planned(graph, False, frozenset(), scratch)
+    best = plain
+    if inplace != "off":
+        skip: frozenset[str] = frozenset()
+        best = planned(graph, True, skip, scratch)
+        order = [n.name for n in graph.nodes]
+        for name in sorted(best.roots.optional if inplace == "auto" else (), key=order.index):
+            trial = planned(graph, True, skip | {name}, scratch)
+            if trial.arena_size <= best.arena_size:
+                skip, best = skip | {name}, trial
+        if inplace == "auto" and plain.arena_size < best.arena_size:
+            best = plain
+    best.arena_without_inplace = plain.arena_size
+    return best
+
+
+def planned(graph: Graph, inplace: bool, skip: frozenset[str],
+            scratch: dict[str, int]) -> Plan:
+    r = roots(graph, inplace, skip)
+    buffers = lifetimes(graph, inplace, skip) + scratch_buffers(graph, scratch, r)
     name, offsets = best_placement(buffers)
-    plain = lifetimes(graph, inplace=False) + extra
-    return Plan(offsets, arena_size(buffers, offsets), lower_bound(buffers), name,
-                roots(graph, inplace), buffers,
-                arena_size(plain, best_placement(plain)[1]))
+    return Plan(offsets, arena_size(buffers, offsets), lower_bound(buffers), name, r, buffers)
 
 
 def check_plan(plan: Plan) -> None:

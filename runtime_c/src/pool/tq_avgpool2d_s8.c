@@ -5,8 +5,7 @@
 static int32_t min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
 static int32_t max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
 
-void tq_avgpool2d_s8(const tq_avgpool2d_params *p, const int8_t *restrict in,
-                     int8_t *restrict out)
+void tq_avgpool2d_s8(const tq_avgpool2d_params *p, const int8_t *in, int8_t *out)
 {
     for (int32_t oy = 0; oy < p->out_h; oy++) {
         int32_t h0 = oy * p->stride_h - p->pad_h;

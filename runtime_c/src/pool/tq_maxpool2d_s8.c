@@ -2,8 +2,7 @@
 #include "tinyq.h"
 #include "../tq_requant.h"
 
-void tq_maxpool2d_s8(const tq_maxpool2d_params *p, const int8_t *restrict in,
-                     int8_t *restrict out)
+void tq_maxpool2d_s8(const tq_maxpool2d_params *p, const int8_t *in, int8_t *out)
 {
     for (int32_t oy = 0; oy < p->out_h; oy++) {
         const int32_t iy0 = oy * p->stride_h - p->pad_top;
