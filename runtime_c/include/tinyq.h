@@ -199,17 +199,19 @@ void tq_window_copy_s8(const tq_window_copy_params *p, const int8_t *restrict sr
 /* In-place execution by rows. A convolution whose output rows have the bytes of its input
  * rows and which steps one row down the input can overwrite its own input: output row r
  * reads input rows r - pad_top .. r - pad_top + window - 1 (those inside the tensor) and
- * belongs where input row r was. It is computed into a ring of pad_top + 1 scratch rows and
- * copied home once no later output row reads input row r. The generated code runs, for
- * r = 0 .. height - 1: band = tq_rows_band(p, r); the kernel on `band.rows` input rows
- * from row `band.first` with `band.pad_top` padding rows above them, one output row, into
- * tq_rows_slot(p, ring, r); then tq_rows_commit(p, buf, ring, r). */
+ * belongs where input row r was. Output rows are computed per_call at a time into a ring
+ * of `blocks` blocks of per_call scratch rows (blocks = ceil(pad_top / per_call) + 1) and
+ * copied home once no later output row reads their input row. The generated code runs,
+ * for r = 0, per_call, ... < height: b = tq_rows_band(p, r); the kernel on b.rows input
+ * rows from row b.first with b.pad_top padding rows above them, b.out_rows output rows,
+ * into tq_rows_slot(p, ring, r); then tq_rows_commit(p, buf, ring, r). */
 typedef struct {
     int32_t height, window, pad_top, row_bytes;
+    int32_t per_call, blocks;
 } tq_rows_params;
 
 typedef struct {
-    int32_t first, rows, pad_top;
+    int32_t first, rows, pad_top, out_rows;
 } tq_rows_band_t;
 
 tq_rows_band_t tq_rows_band(const tq_rows_params *p, int32_t r);

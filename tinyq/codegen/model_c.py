@@ -47,13 +47,14 @@ def rows_pointer(node: Node, plan: Plan) -> str:
 def rows_struct(tag: str, rows: RowWindow) -> str:
     return c_struct("tq_rows_params", f"{tag}_rows",
                     {"height": str(rows.height), "window": str(rows.window),
-                     "pad_top": str(rows.pad_top), "row_bytes": str(rows.row_bytes)})
+                     "pad_top": str(rows.pad_top), "row_bytes": str(rows.row_bytes),
+                     "per_call": str(rows.per_call), "blocks": str(rows.blocks)})
 
 
 def row_loop(kernel: str, scratch: list[str], call: CCall, tag: str, args: list[str],
              rows: RowWindow, ring: str) -> list[str]:
-    """The layer in place over its input, one output row at a time (tinyq.h, tq_rows):
-    a copy of its params narrowed to the band of input rows each output row reads."""
+    """The layer in place over its input, a few output rows at a time (tinyq.h, tq_rows):
+    a copy of its params narrowed to the band of input rows those output rows read."""
     if call.params_type not in ("tq_conv2d_params", "tq_dwconv2d_params") or len(args) != 3:
         raise AssertionError(f"{call.kernel} cannot run in place by rows")
     params, buf = args[0], args[1]
@@ -61,11 +62,11 @@ def row_loop(kernel: str, scratch: list[str], call: CCall, tag: str, args: list[
                            f"tq_rows_slot(&{tag}_rows, {ring}, r)"]
     return ["    {",
             f"        {call.params_type} band = *{params};",
-            "        band.out_h = 1;",
-            f"        for (int32_t r = 0; r < {rows.height}; r++) {{",
+            f"        for (int32_t r = 0; r < {rows.height}; r += {rows.per_call}) {{",
             f"            const tq_rows_band_t b = tq_rows_band(&{tag}_rows, r);",
             "            band.in_h = b.rows;",
             "            band.pad_top = b.pad_top;",
+            "            band.out_h = b.out_rows;",
             f"            {c_call(kernel, call_args)}",
             f"            tq_rows_commit(&{tag}_rows, {buf}, {ring}, r);",
             "        }",

@@ -50,7 +50,12 @@ def conv_row_window(node: Node, graph: Graph) -> RowWindow | None:
     oh, ow, oc = out_shape(node, graph)
     if a["stride"][0] != 1 or oh != ih or ow * oc != iw * ic:
         return None
-    return RowWindow(ih, (a["kernel"][0] - 1) * a["dilation"][0] + 1, a["pads"][0], iw * ic)
+    # Fast kernels work on pixel pairs: an odd row alone leaves a slow single pixel per
+    # call. A 1x1 layer (no rows above to wait for) takes two rows per call at the cost
+    # of one more ring row.
+    per_call = 2 if a["pads"][0] == 0 and ow % 2 == 1 and oh > 1 else 1
+    return RowWindow(ih, (a["kernel"][0] - 1) * a["dilation"][0] + 1, a["pads"][0], iw * ic,
+                     per_call)
 
 
 def weight_kernel(stem: str, node: Node) -> str:

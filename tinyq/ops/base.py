@@ -52,21 +52,26 @@ Arg = Union[int, Const, Buf]
 
 @dataclass(frozen=True)
 class RowWindow:
-    """How a layer runs in place over its input one output row at a time (the planner
-    decides; codegen emits the row loop of runtime_c's tq_rows.h). Output row r reads input
+    """How a layer runs in place over its input a few output rows at a time (the planner
+    decides; codegen emits the row loop of tinyq.h's tq_rows). Output row r reads input
     rows r - pad_top .. r - pad_top + window - 1 and has as many bytes as an input row, so
     it belongs where input row r was. That row may not be overwritten while output rows up
-    to r + pad_top still read it: each output row waits in a ring of pad_top + 1 rows of
-    scratch until then, which is all the extra memory the layer takes."""
+    to r + pad_top still read it: each call's `per_call` output rows wait in a ring of
+    scratch blocks until then, which is all the extra memory the layer takes."""
 
     height: int
     window: int
     pad_top: int
     row_bytes: int
+    per_call: int = 1
+
+    @property
+    def blocks(self) -> int:
+        return -(-self.pad_top // self.per_call) + 1
 
     @property
     def scratch_bytes(self) -> int:
-        return (self.pad_top + 1) * self.row_bytes
+        return self.blocks * self.per_call * self.row_bytes
 
 
 @dataclass

@@ -1,21 +1,35 @@
-/* The bookkeeping of in-place execution by rows (tinyq.h): which input rows output row r
- * reads, where it waits, and when it may overwrite its input row. */
+/* The bookkeeping of in-place execution by rows (tinyq.h): which input rows output rows
+ * r .. r + per_call - 1 read, where they wait, and when they may overwrite their input. */
 #include <string.h>
 
 #include "tinyq.h"
 
+static int32_t out_rows_at(const tq_rows_params *p, int32_t r)
+{
+    return p->height - r < p->per_call ? p->height - r : p->per_call;
+}
+
 tq_rows_band_t tq_rows_band(const tq_rows_params *p, int32_t r)
 {
+    const int32_t out_rows = out_rows_at(p, r);
     const int32_t top = r - p->pad_top;
+    const int32_t bottom = top + out_rows - 1 + p->window; /* one past the last row read */
     const int32_t first = top < 0 ? 0 : top;
-    const int32_t end = top + p->window < p->height ? top + p->window : p->height;
-    const tq_rows_band_t band = {first, end - first, first - top};
+    const int32_t end = bottom < p->height ? bottom : p->height;
+    const tq_rows_band_t band = {first, end - first, first - top, out_rows};
     return band;
+}
+
+static int8_t *ring_row(const tq_rows_params *p, const int8_t *ring, int32_t row)
+{
+    const int32_t block = (row / p->per_call) % p->blocks;
+    const size_t index = (size_t)block * (size_t)p->per_call + (size_t)(row % p->per_call);
+    return (int8_t *)ring + index * (size_t)p->row_bytes;
 }
 
 int8_t *tq_rows_slot(const tq_rows_params *p, int8_t *ring, int32_t r)
 {
-    return ring + (size_t)(r % (p->pad_top + 1)) * (size_t)p->row_bytes;
+    return ring_row(p, ring, r);
 }
 
 /* A word at a time: newlib-nano's memcpy goes byte by byte, which would cost a few
@@ -36,11 +50,13 @@ static void copy_row(int8_t *restrict dst, const int8_t *restrict src, int32_t n
 void tq_rows_commit(const tq_rows_params *p, int8_t *restrict buf, const int8_t *restrict ring,
                     int32_t r)
 {
-    /* Output row r - pad_top is done waiting: rows after r read input rows > r - pad_top.
-     * After the last row every row still in the ring goes home. */
-    const int32_t last = r == p->height - 1 ? r : r - p->pad_top;
-    for (int32_t k = r - p->pad_top < 0 ? 0 : r - p->pad_top; k <= last; k++) {
-        copy_row(buf + (size_t)k * (size_t)p->row_bytes,
-                 ring + (size_t)(k % (p->pad_top + 1)) * (size_t)p->row_bytes, p->row_bytes);
+    /* The next call's first output row reads input rows from next - pad_top on, so the
+     * output rows before that are done waiting (all of them after the last call); the
+     * ones before r - pad_top went home after the previous call. */
+    const int32_t next = r + out_rows_at(p, r);
+    const int32_t from = r - p->pad_top < 0 ? 0 : r - p->pad_top;
+    const int32_t to = next == p->height ? next : next - p->pad_top;
+    for (int32_t k = from; k < to; k++) {
+        copy_row(buf + (size_t)k * (size_t)p->row_bytes, ring_row(p, ring, k), p->row_bytes);
     }
 }
