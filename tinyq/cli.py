@@ -195,6 +195,13 @@ def inspect(project: Path) -> None:
     click.echo(f"  arena {r['arena_bytes']:,} B (lower bound {r['arena_lower_bound_bytes']:,} B, "
                f"without in-place {r['arena_without_inplace_bytes']:,} B, planner "
                f"{r['arena_strategy']})")
+    by_rows = sum(1 for layer in r["layers"] if layer.get("in_place") == "rows")
+    click.echo(f"  in place: {len(r['inplace_layers'])} layers ({by_rows} by rows)")
+    if r.get("patches") and r["patches"].get("split"):
+        s = r["patches"]
+        click.echo(f"  patches: up to {s['split']} as {s['n']}x{s['n']}, "
+                   f"{100 * s['mac_overhead']:.1f}% extra MACs, arena without patches "
+                   f"{s['arena_without_patches_bytes']:,} B")
     if r.get("kernel_variants"):
         click.echo("  kernel variants: " + ", ".join(r["kernel_variants"].values()))
     peak = max(r["memory_timeline"], key=lambda s: s["live_bytes"], default=None)

@@ -12,20 +12,20 @@
  * Right shift of a negative int64 is arithmetic on every compiler tinyq supports (gcc
  * documents it); that is what "round half up" relies on.
  *
- * Most layers have shift >= 32 (mult ~ 2^30 times a real rescale well below 1). Then
- * floor((p + 2^(s-1)) / 2^s) = floor(floor((p + 2^(s-1)) / 2^32) / 2^(s-32)): the high word
- * of one multiply-accumulate into a 64-bit rounding constant (SMLAL on Cortex-M), then a
- * 32-bit shift. Same bits as the general form, a third of the instructions. */
+ * Most layers have shift > 32 (mult ~ 2^30 times a real rescale below 1/4). With
+ * p = acc * mult = q 2^32 + r (0 <= r < 2^32) and k = shift - 32:
+ *   floor((p + 2^(shift-1)) / 2^shift) = floor((q + 2^(k-1) + r / 2^32) / 2^k)
+ *                                      = floor((q + 2^(k-1)) / 2^k)
+ * because q + 2^(k-1) is an integer and r / 2^32 < 1. So the high word of one 32x32
+ * multiply, a 32-bit add and a 32-bit shift give the same bits as the 64-bit form (|q| <
+ * 2^30 and 2^(k-1) <= 2^29: no overflow). shift == 32 rounds the high word itself. */
 static inline int32_t tq_requant(int32_t acc, int32_t mult, int32_t shift)
 {
-    if (shift >= 32) {
-        const uint32_t rnd_lo = shift == 32 ? 0x80000000u : 0u;
-        const uint32_t rnd_hi = shift == 32 ? 0u : 1u << (shift - 33);
-        const int64_t rnd = (int64_t)(((uint64_t)rnd_hi << 32) | rnd_lo);
-        const int32_t hi = (int32_t)((rnd + (int64_t)acc * mult) >> 32);
-        return hi >> (shift - 32);
+    const int64_t prod = (int64_t)acc * (int64_t)mult;
+    if (shift > 32) {
+        const int32_t k = shift - 32;
+        return ((int32_t)(prod >> 32) + (1 << (k - 1))) >> k;
     }
-    int64_t prod = (int64_t)acc * (int64_t)mult;
     return (int32_t)((prod + ((int64_t)1 << (shift - 1))) >> shift);
 }
 

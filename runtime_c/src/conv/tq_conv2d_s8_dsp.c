@@ -194,14 +194,25 @@ void tq_conv2d_s8_dsp(const tq_conv2d_params *p, const int8_t *restrict in,
     int8_t *x0 = scratch + 16 * groups;     /* 4 * groups bytes each */
     int8_t *x1 = x0 + 4 * groups;
     const int32_t n = p->out_h * p->out_w;
+    /* A 1x1 window over the whole map with whole groups is the input pixel itself: widen
+     * it from where it lies, no gather. */
+    const int direct = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+                       p->pad_top == 0 && p->pad_left == 0 && p->out_w == p->in_w &&
+                       p->out_h <= p->in_h && (p->in_c & 3) == 0;
     for (int32_t i = 0; i < n; i += 2) {
         const int two = i + 1 < n;
         const int32_t j = two ? i + 1 : i;
-        gather(p, in, i / p->out_w, i % p->out_w, x0);
-        gather(p, in, j / p->out_w, j % p->out_w, x1);
-        widen(x0, col, groups, 0);
-        widen(x1, col, groups, 1);
-        pixels(p, col, x0, x1, out + (size_t)i * p->out_c, two);
+        const int8_t *w0 = x0, *w1 = x1;
+        if (direct) {
+            w0 = in + (size_t)i * p->in_c;
+            w1 = in + (size_t)j * p->in_c;
+        } else {
+            gather(p, in, i / p->out_w, i % p->out_w, x0);
+            gather(p, in, j / p->out_w, j % p->out_w, x1);
+        }
+        widen(w0, col, groups, 0);
+        widen(w1, col, groups, 1);
+        pixels(p, col, w0, w1, out + (size_t)i * p->out_c, two);
     }
 }
 #endif /* TQ_HAS_DSP */
