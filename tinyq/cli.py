@@ -28,6 +28,8 @@ Example:
       --labels examples/digits/test_y.npy
   tinyq convert examples/digits/digits_cnn.pt --calib examples/digits/calib.npy \\
       --weights int4 -o build/digits4        # int4 weights, half the weight flash
+  tinyq convert examples/digits/digits_cnn.pt --calib examples/digits/calib.npy \\
+      --weights int4 --optimize-rounding -o build/digits4r   # learned rounding
 """
 
 
@@ -89,6 +91,18 @@ def weight_width(value: str) -> str:
                    "--weights, e.g. {\"stem.0\": \"int8\", \"convolution_2\": \"int4\"}. "
                    "A layer is its PyTorch module path or its node name (report.json "
                    "'source' / 'name').")
+@click.option("--optimize-rounding", is_flag=True,
+              help="Learn, for every weight, whether to round it down or up (AdaRound), "
+                   "layer by layer, so that each layer's output on the calibration samples "
+                   "(the first 256) stays as close as it can to the float model's. Worth it "
+                   "with --weights int4, where plain rounding loses the most accuracy "
+                   "(examples/digits_jitter: 94.89 % -> 96.67 %, float 96.44 %). Costs "
+                   "conversion time (seconds to a minute per layer; a progress line shows "
+                   "it), nothing on the device: each weight moves at most one step from "
+                   "where plain rounding puts it, so flash, RAM and speed stay the same.")
+@click.option("--rounding-iterations", default=1000, show_default=True, type=int,
+              metavar="N", help="Optimisation steps per layer for --optimize-rounding: "
+                                "fewer is faster, more may fit a little better.")
 @click.option("--target", default="host", show_default=True,
               help="Board or emulator the code is for.")
 @click.option("--patch", default="auto", show_default=True, metavar="off|auto|LAYER:N",
@@ -113,9 +127,9 @@ def weight_width(value: str) -> str:
 @user_errors
 def convert(model: Path, out_dir: Path, calib: Path | None, calib_method: str,
             input_shape: str | None, model_class: str | None, state_dict: Path | None,
-            weights: str, weights_config: Path | None, target: str, patch: str,
-            max_mac_overhead: float, sram_budget: int | None, inplace: str, name: str,
-            force: bool) -> None:
+            weights: str, weights_config: Path | None, optimize_rounding: bool,
+            rounding_iterations: int, target: str, patch: str, max_mac_overhead: float,
+            sram_budget: int | None, inplace: str, name: str, force: bool) -> None:
     """Convert MODEL into a self-contained C project.
 
     MODEL is a .pt2 file from torch.export.save (safest), a whole model saved with
@@ -125,15 +139,34 @@ def convert(model: Path, out_dir: Path, calib: Path | None, calib_method: str,
 
     opts = ConvertOptions(calib=calib, input_shape=input_shape, model_class=model_class,
                           state_dict=state_dict, calib_method=calib_method, weights=weights,
-                          weights_config=weights_config, target=target, name=name,
-                          force=force, patch=patch, max_mac_overhead=max_mac_overhead,
-                          sram_budget=sram_budget, inplace=inplace)
+                          weights_config=weights_config, optimize_rounding=optimize_rounding,
+                          rounding_iterations=rounding_iterations, progress=rounding_progress,
+                          target=target, name=name, force=force, patch=patch,
+                          max_mac_overhead=max_mac_overhead, sram_budget=sram_budget,
+                          inplace=inplace)
     result = convert_model(model, out_dir, opts)
     report = json.loads((result.out_dir / "report.json").read_text())
     click.echo(f"wrote {result.out_dir}/ in {result.seconds:.1f} s: "
                f"{len(report['layers'])} layers, {report['macs']:,} MACs, "
                f"weights {report['weight_bytes']:,} B, arena {report['arena_bytes']:,} B "
                f"(lower bound {report['arena_lower_bound_bytes']:,} B)")
+
+
+def rounding_progress(event: Any) -> None:
+    """--optimize-rounding's progress on stderr: one line per layer, redrawn in place with
+    a bar, the iteration and the loss on a terminal; only the finished lines otherwise."""
+    tty = sys.stderr.isatty()
+    start, clear = ("\r", "\x1b[K") if tty else ("", "")
+    head = f"{start}rounding {event.position}/{event.layers} {event.layer}"
+    if event.result is None:
+        if tty:
+            bar = "#" * round(20 * event.iteration / event.iterations)
+            click.echo(f"{head} [{bar:<20}] {event.iteration}/{event.iterations} "
+                       f"loss {event.loss:.4g}{clear}", err=True, nl=False)
+        return
+    r = event.result
+    click.echo(f"{head}: output error {r['loss_nearest']:.4g} rounded to nearest, "
+               f"{r['loss_learned']:.4g} learned; keeps {r['kept']}{clear}", err=True)
 
 
 @main.command()

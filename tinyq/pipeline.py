@@ -28,6 +28,7 @@ from tinyq.ir_io import save_graph
 from tinyq.passes import PASSES
 from tinyq.plan.arena import INPLACE_MODES, Plan, check_plan, plan_arena
 from tinyq.plan.patch_choice import PatchOptions, plan_with_patches
+from tinyq.quant.adaround import Progress, RoundingLearner, RoundingOptions
 from tinyq.quant.calibrate import calibrate, channel_means
 from tinyq.quant.observers import METHODS
 from tinyq.quant.ptq import quantize
@@ -50,6 +51,9 @@ class ConvertOptions:
     calib_method: str = "minmax"
     weights: str = "int8"  # weight bit width of every layer: "int8" or "int4"
     weights_config: Path | None = None  # JSON / TOML {layer: "int4" | "int8"} overrides
+    optimize_rounding: bool = False  # AdaRound: learn each weight's rounding direction
+    rounding_iterations: int = RoundingOptions.iterations  # per layer, if so
+    progress: Progress | None = None  # called as rounding is learned (the CLI's bar)
     target: str = "host"
     name: str = "model"
     force: bool = False
@@ -75,8 +79,10 @@ def convert_model(model_path: Path, out_dir: Path, opts: ConvertOptions) -> Conv
     calib, shape = calibration_data(opts)  # the user's samples, batch shape
     if calib is None:
         raise TinyqError("--calib is required: tinyq calibrates activations on real samples")
-    graph = quantized_graph(model, calib, shape, opts.calib_method,
-                            WeightOptions(opts.weights, opts.weights_config))
+    weights = WeightOptions(opts.weights, opts.weights_config,
+                            optimize_rounding=opts.optimize_rounding,
+                            rounding=RoundingOptions(iterations=opts.rounding_iterations))
+    graph = quantized_graph(model, calib, shape, opts.calib_method, weights, opts.progress)
     target = load_target(opts.target)  # aliases resolve to the board's own name
     variants = graph_variants(graph, target.isa_features, runtime_root() / "src")
 
@@ -97,8 +103,10 @@ def convert_model(model_path: Path, out_dir: Path, opts: ConvertOptions) -> Conv
 
 def quantized_graph(model: Any, calib: np.ndarray, shape: tuple[int, ...] | None,
                     calib_method: str = "minmax",
-                    weights: WeightOptions = WeightOptions()) -> Graph:
-    """Model (nn.Module or ExportedProgram) + calibration batch -> quantized IR."""
+                    weights: WeightOptions = WeightOptions(),
+                    progress: Progress | None = None) -> Graph:
+    """Model (nn.Module or ExportedProgram) + calibration batch -> quantized IR.
+    progress: told how learned rounding goes (weights.optimize_rounding); else silent."""
     ep = capture(model, shape)  # torch.export, core ATen
     graph = to_ir(ep)  # ATen -> IR, channels last
     verify(graph, "front end")
@@ -113,8 +121,10 @@ def quantized_graph(model: Any, calib: np.ndarray, shape: tuple[int, ...] | None
     ranges = calibrate(graph, calib, calib_method)  # observers on every tensor
     bits = weight_bits(graph, weights.default, weights.config)  # {layer: 4 or 8}
     means = (channel_means(graph, calib, int4_inputs(graph, bits))  # int4 bias correction
-             if weights.bias_correction else {})
-    graph = quantize(graph, ranges, bits, weights.int4_clip, means)  # int weights, bias, M
+             if weights.corrects_bias else {})
+    learner = (RoundingLearner(graph, calib, weights.rounding, progress)  # AdaRound
+               if weights.optimize_rounding else None)
+    graph = quantize(graph, ranges, bits, weights.int4_clip, means, learner)  # weights, M
     verify(graph, "quantization")
     return graph
 
@@ -135,6 +145,8 @@ def check_options(opts: ConvertOptions, out_dir: Path) -> None:
     if opts.weights not in WEIGHT_CHOICES:
         raise TinyqError(f"--weights '{opts.weights}' unknown; choose from "
                          f"{', '.join(WEIGHT_CHOICES)} (a state_dict file goes to --state-dict)")
+    if opts.rounding_iterations < 1:
+        raise TinyqError(f"--rounding-iterations {opts.rounding_iterations}: need at least 1")
     if opts.weights_config is not None:
         read_config(Path(opts.weights_config))  # syntax now; layer names after lowering
     if out_dir.exists() and not opts.force:

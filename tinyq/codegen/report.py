@@ -65,6 +65,7 @@ def build_report(graph: Graph, plan: Plan, name: str, target: str,
             "macs": op.macs(node, graph),
             "weight_bytes": op.weight_bytes(node, graph),
             "bits": node.qattrs.get("weight_bits", 8),  # weights; activations are int8
+            "rounding": node.qattrs.get("rounding"),  # learned rounding's result, if any
             "output": placement(node.output, plan),
             "scratch_bytes": scratch_bytes(node, plan),
             "in_place": ("rows" if node.name in plan.roots.rows
@@ -110,6 +111,51 @@ def patch_text(patches: dict[str, Any] | None) -> str:
 IN_PLACE_TEXT = {"no": "", "yes": "yes", "rows": "by rows"}
 
 
+def rounded_layers(layers: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
+    """(index, layer) of each layer with learned rounding, once: the copies patch-based
+    execution makes of a layer share its weights and its result."""
+    seen: set[str] = set()
+    found = []
+    for i, layer in enumerate(layers):
+        r = layer.get("rounding")
+        if r and r["layer"] not in seen:
+            seen.add(r["layer"])
+            found.append((i, layer))
+    return found
+
+
+def rounding_text(layers: list[dict[str, Any]]) -> str:
+    learned = [layer["rounding"] for _, layer in rounded_layers(layers)]
+    if not learned:
+        return "round to nearest"
+    kept = sum(r["kept"] == "learned" for r in learned)
+    return (f"AdaRound ({learned[0]['iterations']} iterations per layer): learned rounding "
+            f"kept in {kept} of {len(learned)} layers, {sum(r['changed'] for r in learned):,} "
+            "weights rounded the other way (see Learned rounding)")
+
+
+def rounding_section(layers: list[dict[str, Any]]) -> list[str]:
+    """Per layer: the layer output's squared error on the calibration samples with
+    round-to-nearest and with the learned rounding."""
+    rows = rounded_layers(layers)
+    if not rows:
+        return []
+    lines = ["", "## Learned rounding", "",
+             "Squared error of each layer's output against the float model on the "
+             "calibration samples (summed over channels, mean over samples and positions), "
+             "with round-to-nearest and with AdaRound's rounding; the better one is kept.", "",
+             "| # | layer | bits | nearest | learned | change | kept | weights moved |",
+             "|---|---|---|---|---|---|---|---|"]
+    for i, layer in rows:
+        r = layer["rounding"]
+        change = (100 * (r["loss_learned"] / r["loss_nearest"] - 1)
+                  if r["loss_nearest"] > 0 else 0.0)
+        lines.append(f"| {i} | {layer['source']} | {layer['bits']} | {r['loss_nearest']:.4g} | "
+                     f"{r['loss_learned']:.4g} | {change:+.1f}% | {r['kept']} | "
+                     f"{r['changed']:,} |")
+    return lines
+
+
 def report_md(report: dict[str, Any]) -> str:
     gap = report["arena_bytes"] - report["arena_lower_bound_bytes"]
     lines = [
@@ -128,6 +174,7 @@ def report_md(report: dict[str, Any]) -> str:
         f"| arena without in-place execution | {report['arena_without_inplace_bytes']:,} B "
         f"({len(report['inplace_layers'])} layers run in place) |",
         f"| patch-based execution | {patch_text(report.get('patches'))} |",
+        f"| weight rounding | {rounding_text(report['layers'])} |",
         f"| input | {tuple(report['input']['shape'])} int8, scale "
         f"{report['input']['scale']:.6g}, zero point {report['input']['zero_point']} |",
         f"| output | {tuple(report['output']['shape'])} int8, scale "
@@ -146,6 +193,7 @@ def report_md(report: dict[str, Any]) -> str:
             f"{layer['weight_bytes']:,} | {layer['bits']} | {out['buffer']} | "
             f"{out.get('offset', '')} | {out.get('size', '')} | "
             f"{IN_PLACE_TEXT[layer['in_place']]} | {layer['scratch_bytes'] or ''} |")
+    lines += rounding_section(report["layers"])
     lines += ["", "## Memory timeline", "",
               "Arena bytes alive while each layer runs (sum of live buffers) and the highest "
               "arena byte in use; the bar is the live share of the arena (also plotted in "

@@ -100,8 +100,10 @@ class Conv2d(OpDef):
             oc, ig = w_ohwi.shape[0], w_ohwi.shape[3]
             group = np.arange(oc) // (oc // node.attrs["groups"])
             mean_w = how.in_mean.reshape(-1, ig)[group][:, None, None, :]
+        levels = how.rounding.levels if how.rounding else None
         return quantize_layer(w_ohwi, node.params["bias"], 0, in_q[0], out_q,
-                              node.attrs["act"], how, mean_w)
+                              node.attrs["act"], how, mean_w,
+                              None if levels is None else levels.transpose(0, 2, 3, 1))
 
     def simulate(self, node: Node, inputs: list[np.ndarray], graph: Graph) -> np.ndarray:
         a, q = node.attrs, node.qattrs

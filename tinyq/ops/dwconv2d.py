@@ -38,8 +38,10 @@ class DwConv2d(OpDef):
         if how.in_mean is not None:  # output channel o reads input channel o // mult
             oc = w_hwc.shape[2]
             mean_w = how.in_mean[np.arange(oc) // (oc // how.in_mean.shape[0])]
+        levels = how.rounding.levels if how.rounding else None
         return quantize_layer(w_hwc, node.params["bias"], 2, in_q[0], out_q,
-                              node.attrs["act"], how, mean_w)
+                              node.attrs["act"], how, mean_w,
+                              None if levels is None else levels[:, 0].transpose(1, 2, 0))
 
     def simulate(self, node: Node, inputs: list[np.ndarray], graph: Graph) -> np.ndarray:
         a, q = node.attrs, node.qattrs

@@ -53,7 +53,8 @@ class Linear(OpDef):
                  how: WeightQuant = WeightQuant()) -> dict[str, Any]:
         # weight [o, i] reads input feature i: the mean vector broadcasts as it is
         return quantize_layer(node.params["weight"], node.params["bias"], 0, in_q[0], out_q,
-                              node.attrs["act"], how, how.in_mean)
+                              node.attrs["act"], how, how.in_mean,
+                              how.rounding.levels if how.rounding else None)
 
     def simulate(self, node: Node, inputs: list[np.ndarray], graph: Graph) -> np.ndarray:
         x = inputs[0]

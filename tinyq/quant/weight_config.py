@@ -24,6 +24,7 @@ from typing import Any
 from tinyq.errors import TinyqError
 from tinyq.ir import Graph, Node
 from tinyq.ops import op_of
+from tinyq.quant.adaround import RoundingOptions
 
 WEIGHT_CHOICES = {"int8": 8, "int4": 4}
 
@@ -35,7 +36,17 @@ class WeightOptions:
     default: str = "int8"  # bit width of every weighted layer the config does not name
     config: Path | None = None  # JSON / TOML {layer: "int4" | "int8"}
     int4_clip: str = "mse"  # int4 scales: "mse" clipping search, or plain "max"
-    bias_correction: bool = True  # int4 layers: correct the bias with input means
+    # int4 layers: correct the bias with input means. None: only with round-to-nearest;
+    # after learned rounding it measured worse (benchmarks/results_int4_jitter.md).
+    bias_correction: bool | None = None
+    optimize_rounding: bool = False  # learn each weight's rounding (AdaRound), every layer
+    rounding: RoundingOptions = RoundingOptions()  # how (iterations, ...), if so
+
+    @property
+    def corrects_bias(self) -> bool:
+        if self.bias_correction is None:
+            return not self.optimize_rounding
+        return self.bias_correction
 
 
 def int4_inputs(graph: Graph, bits: dict[str, int]) -> set[str]:

@@ -17,21 +17,36 @@ before it is quantized, so the int4 layer's output mean matches the float layer'
 the mean over all positions of the input; taps that fall into a convolution's zero
 padding are not singled out (a small approximation at the borders). int8 layers (weight
 error ~16x smaller) are left exactly as they were.
+
+Learned rounding (quant/adaround.py): the scales stay as above; only the integer each
+weight gets changes, to floor(w / s) or floor(w / s) + 1 on the grid, as
+WeightQuant.rounding.levels says. Bias correction and folding then use those levels.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from tinyq.ir import QParams
 from tinyq.quant.dyadic import dyadic_array
-from tinyq.quant.int4 import max_scales, mse_scales, quantize_int4
+from tinyq.quant.int4 import INT4_MAX, INT4_MIN, max_scales, mse_scales, quantize_int4
 
 INT8_MAX_W = 127
 BIAS_LIMIT = float(1 << 30)  # leaves room for the folded zero-point term
 INT4_CLIPS = ("mse", "max")
+
+
+@dataclass(frozen=True)
+class LearnedRounding:
+    """The integer weights a rounding optimiser chose for one layer (quant/adaround.py)."""
+
+    # In the PyTorch layout of node.params["weight"]; the op lays them out like the
+    # weights. None: the optimiser kept round-to-nearest.
+    levels: np.ndarray | None
+    summary: dict[str, Any] = field(default_factory=dict)  # for report.json
 
 
 @dataclass(frozen=True)
@@ -43,6 +58,12 @@ class WeightQuant:
     # For bias correction: the calibration mean of each channel (last axis) of the
     # layer's float input; None: no correction.
     in_mean: np.ndarray | None = None
+    rounding: LearnedRounding | None = None  # None: round to nearest
+
+
+def weight_grid(bits: int) -> tuple[int, int]:
+    """The integer range of a weight of `bits` bits (symmetric int8, full int4)."""
+    return (INT4_MIN, INT4_MAX) if bits == 4 else (-INT8_MAX_W, INT8_MAX_W)
 
 
 def weight_scales(w: np.ndarray, bias: np.ndarray, in_scale: float, axis: int,
@@ -100,24 +121,40 @@ def act_range(out_q: QParams, act: tuple[float, float] | None) -> tuple[int, int
     return max(-128, min(127, qlo)), max(-128, min(127, qhi))
 
 
+def learned_levels(levels: np.ndarray, w: np.ndarray, bits: int) -> np.ndarray:
+    """A rounding optimiser's integer weights, checked against the layer they are for."""
+    lo, hi = weight_grid(bits)
+    if levels.shape != w.shape or levels.min() < lo or levels.max() > hi:
+        raise AssertionError(f"learned weights of shape {levels.shape} in "
+                             f"[{levels.min()}, {levels.max()}] do not fit weights of shape "
+                             f"{w.shape} on the int{bits} grid [{lo}, {hi}]")
+    return levels.astype(np.int8)
+
+
 def quantize_layer(w: np.ndarray, bias: np.ndarray, axis: int, in_q: QParams,
                    out_q: QParams, act: tuple[float, float] | None,
                    how: WeightQuant = WeightQuant(),
-                   in_mean_w: np.ndarray | None = None) -> dict[str, object]:
+                   in_mean_w: np.ndarray | None = None,
+                   levels: np.ndarray | None = None) -> dict[str, object]:
     """Everything a weighted layer's kernel needs: int8 or int4 weights (unpacked, one per
     int8, in the kernel's layout, output channels along `axis`), int32 bias', b[], c[],
     zero points, clamp and the weight bit width. in_mean_w: how.in_mean laid out like w
-    (the op knows which input channel each weight reads), for int4 bias correction."""
+    (the op knows which input channel each weight reads), for int4 bias correction.
+    levels: how.rounding.levels laid out like w (learned integer weights), if any."""
     scales = weight_scales(w, bias, in_q.scale, axis, how)
-    if how.bits == 4:
+    if levels is not None:
+        wq = learned_levels(levels, w, how.bits)
+    elif how.bits == 4:
         wq = quantize_int4(w, scales, axis)
-        if in_mean_w is not None:
-            bias = corrected_bias(w, bias, wq, scales, axis, in_mean_w, in_q.scale)
     else:
         wq = quantize_weights(w, scales, axis)
+    if how.bits == 4 and in_mean_w is not None:
+        bias = corrected_bias(w, bias, wq, scales, axis, in_mean_w, in_q.scale)
     mult, shift = dyadic_array(in_q.scale * scales / out_q.scale)
     lo, hi = act_range(out_q, act)
+    learned = {} if how.rounding is None else {"rounding": how.rounding.summary}
     return {
+        **learned,
         "weights": wq,
         "weight_bits": how.bits,
         "bias": fold_bias(bias, wq, scales, in_q, axis),
