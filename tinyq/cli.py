@@ -30,6 +30,8 @@ Example:
       --weights int4 -o build/digits4        # int4 weights, half the weight flash
   tinyq convert examples/digits/digits_cnn.pt --calib examples/digits/calib.npy \\
       --weights int4 --optimize-rounding -o build/digits4r   # learned rounding
+  tinyq convert examples/digits/digits_cnn.pt2 --calib synthetic \\
+      -o build/digits_df                     # no data: inputs from BatchNorm stats
 """
 
 
@@ -67,14 +69,19 @@ def weight_width(value: str) -> str:
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("-o", "--out", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Directory to write the C project into (must not exist, see --force).")
-@click.option("--calib", type=click.Path(path_type=Path),
+@click.option("--calib", type=click.Path(path_type=Path), metavar="FILE|synthetic",
               help="Calibration samples, .npy / .npz float32, N x C x H x W (or N x F). "
-                   "A few hundred representative inputs.")
+                   "A few hundred representative inputs. Without data, the word "
+                   "'synthetic' makes 64 inputs that match the model's BatchNorm "
+                   "statistics (data-free, ZeroQ; needs BatchNorm layers and the input "
+                   "shape): check accuracy on real data afterwards.")
 @click.option("--calib-method", default="minmax", show_default=True,
-              type=click.Choice(["minmax", "percentile", "mse", "kl"]),
+              type=click.Choice(["minmax", "percentile", "mse", "kl", "auto"]),
               help="How activation ranges are chosen from the calibration data: the "
                    "observed range, its 0.01/99.99 percentiles, the clipping with the "
-                   "least squared error, or the least KL divergence (entropy).")
+                   "least squared error, the least KL divergence (entropy), or auto: for "
+                   "each tensor whichever of these least changes the model's output "
+                   "(slower; the picks are in report.json).")
 @click.option("--input-shape", help="Input shape with batch 1, e.g. 1,3,32,32. Default: "
                                     "from --calib or from the .pt2 file.")
 @click.option("--model-class", help="pkg.module:Class to build when MODEL (or --state-dict) "
@@ -150,6 +157,12 @@ def convert(model: Path, out_dir: Path, calib: Path | None, calib_method: str,
                f"{len(report['layers'])} layers, {report['macs']:,} MACs, "
                f"weights {report['weight_bytes']:,} B, arena {report['arena_bytes']:,} B "
                f"(lower bound {report['arena_lower_bound_bytes']:,} B)")
+    calibration = report.get("calibration", {})
+    if calibration.get("data_free"):
+        click.echo(f"tinyq: warning: data-free calibration: activation ranges come from "
+                   f"{calibration['samples']} synthetic inputs, not real data; check "
+                   f"accuracy with `tinyq test {result.out_dir} --inputs x.npy --labels "
+                   "y.npy`", err=True)
 
 
 def rounding_progress(event: Any) -> None:

@@ -20,7 +20,7 @@ from tinyq.codegen.project import runtime_root, write_project
 from tinyq.codegen.variants import graph_variants, scratch_needs
 from tinyq.data import load_float_batch, parse_shape
 from tinyq.errors import TinyqError
-from tinyq.frontend.capture import capture
+from tinyq.frontend.capture import capture, exported_input_shape
 from tinyq.frontend.load import ensure_cwd_importable, load_model
 from tinyq.frontend.to_ir import to_ir
 from tinyq.ir import Graph, verify
@@ -29,9 +29,11 @@ from tinyq.passes import PASSES
 from tinyq.plan.arena import INPLACE_MODES, Plan, check_plan, plan_arena
 from tinyq.plan.patch_choice import PatchOptions, plan_with_patches
 from tinyq.quant.adaround import Progress, RoundingLearner, RoundingOptions
+from tinyq.quant.auto_ranges import AUTO, choose_ranges
 from tinyq.quant.calibrate import calibrate, channel_means
 from tinyq.quant.observers import METHODS
 from tinyq.quant.ptq import quantize
+from tinyq.quant.synthetic import SYNTHETIC, Synthesis, synthesize
 from tinyq.quant.weight_config import (WEIGHT_CHOICES, WeightOptions, int4_inputs,
                                        read_config, weight_bits)
 from tinyq.sim.float_exec import run_float
@@ -40,15 +42,16 @@ from tinyq.targets import load_target
 
 FLOAT_CHECK_SAMPLES = 8
 FLOAT_CHECK_TOL = 1e-3
+CALIB_METHODS = (*METHODS, AUTO)
 
 
 @dataclass
 class ConvertOptions:
-    calib: Path | None = None
+    calib: Path | str | None = None  # samples file, or "synthetic" (data-free, ZeroQ)
     input_shape: str | tuple[int, ...] | None = None
     model_class: str | None = None
     state_dict: Path | None = None  # for model_class, if not the model file itself
-    calib_method: str = "minmax"
+    calib_method: str = "minmax"  # an observer of quant/observers.py, or "auto"
     weights: str = "int8"  # weight bit width of every layer: "int8" or "int4"
     weights_config: Path | None = None  # JSON / TOML {layer: "int4" | "int8"} overrides
     optimize_rounding: bool = False  # AdaRound: learn each weight's rounding direction
@@ -71,18 +74,32 @@ class Conversion:
     seconds: float
 
 
+@dataclass
+class CalibData:
+    x: np.ndarray  # N x sample shape, PyTorch layout
+    shape: tuple[int, ...]  # the model input, batch 1
+    source: str  # the file's name, or "synthetic"
+    synthesis: Synthesis | None = None  # how a data-free batch was made
+
+
+@dataclass
+class QuantizedModel:
+    graph: Graph
+    calibration: dict[str, Any]  # how ranges were chosen, for report.json
+
+
 def convert_model(model_path: Path, out_dir: Path, opts: ConvertOptions) -> Conversion:
     start = time.perf_counter()
     check_options(opts, Path(out_dir))
     ensure_cwd_importable()
     model = load_model(Path(model_path), opts.model_class, opts.state_dict)  # load the file
-    calib, shape = calibration_data(opts)  # the user's samples, batch shape
-    if calib is None:
-        raise TinyqError("--calib is required: tinyq calibrates activations on real samples")
+    calib = calibration_data(opts, model, Path(model_path).name)  # samples, or synthesised
     weights = WeightOptions(opts.weights, opts.weights_config,
                             optimize_rounding=opts.optimize_rounding,
                             rounding=RoundingOptions(iterations=opts.rounding_iterations))
-    graph = quantized_graph(model, calib, shape, opts.calib_method, weights, opts.progress)
+    quantized = quantize_model(model, calib.x, calib.shape, opts.calib_method, weights,
+                               opts.progress)
+    graph = quantized.graph
     target = load_target(opts.target)  # aliases resolve to the board's own name
     variants = graph_variants(graph, target.isa_features, runtime_root() / "src")
 
@@ -95,9 +112,11 @@ def convert_model(model_path: Path, out_dir: Path, opts: ConvertOptions) -> Conv
     plan.patches = planned.summary
     check_plan(plan)
     origin = Path(model_path).name
+    calibration = {**quantized.calibration, **calibration_source(calib)}
     written = write_project(graph, plan, Path(out_dir), opts.name, target, origin,
                             __version__, opts.force, extra=lambda d: save_graph(graph,
-                                                                                 d / "tinyq"))
+                                                                                 d / "tinyq"),
+                            calibration=calibration)
     return Conversion(graph, plan, written, time.perf_counter() - start)
 
 
@@ -107,6 +126,14 @@ def quantized_graph(model: Any, calib: np.ndarray, shape: tuple[int, ...] | None
                     progress: Progress | None = None) -> Graph:
     """Model (nn.Module or ExportedProgram) + calibration batch -> quantized IR.
     progress: told how learned rounding goes (weights.optimize_rounding); else silent."""
+    return quantize_model(model, calib, shape, calib_method, weights, progress).graph
+
+
+def quantize_model(model: Any, calib: np.ndarray, shape: tuple[int, ...] | None,
+                   calib_method: str = "minmax",
+                   weights: WeightOptions = WeightOptions(),
+                   progress: Progress | None = None) -> QuantizedModel:
+    """quantized_graph, with what calibration chose (the report's `calibration`)."""
     ep = capture(model, shape)  # torch.export, core ATen
     graph = to_ir(ep)  # ATen -> IR, channels last
     verify(graph, "front end")
@@ -118,7 +145,13 @@ def quantized_graph(model: Any, calib: np.ndarray, shape: tuple[int, ...] | None
         graph = rewrite(graph)
         verify(graph, rewrite.__name__)
     check_float_ir(graph, ep, calib)  # the IR still computes what PyTorch computes
-    ranges = calibrate(graph, calib, calib_method)  # observers on every tensor
+    if calib_method == AUTO:  # per tensor, the observer that least disturbs the output
+        choice = choose_ranges(graph, calib)
+        ranges = choice.ranges
+        calibration = {"method": AUTO, "auto": choice.summary()}
+    else:
+        ranges = calibrate(graph, calib, calib_method)  # observers on every tensor
+        calibration = {"method": calib_method}
     bits = weight_bits(graph, weights.default, weights.config)  # {layer: 4 or 8}
     means = (channel_means(graph, calib, int4_inputs(graph, bits))  # int4 bias correction
              if weights.corrects_bias else {})
@@ -126,15 +159,15 @@ def quantized_graph(model: Any, calib: np.ndarray, shape: tuple[int, ...] | None
                if weights.optimize_rounding else None)
     graph = quantize(graph, ranges, bits, weights.int4_clip, means, learner)  # weights, M
     verify(graph, "quantization")
-    return graph
+    return QuantizedModel(graph, calibration)
 
 
 def check_options(opts: ConvertOptions, out_dir: Path) -> None:
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", opts.name):
         raise TinyqError(f"--name '{opts.name}' must be a C identifier")
-    if opts.calib_method not in METHODS:
+    if opts.calib_method not in CALIB_METHODS:
         raise TinyqError(f"--calib-method '{opts.calib_method}' unknown; choose from "
-                         f"{', '.join(METHODS)}")
+                         f"{', '.join(CALIB_METHODS)}")
     try:
         load_target(opts.target)
     except TinyqError as e:
@@ -153,19 +186,47 @@ def check_options(opts: ConvertOptions, out_dir: Path) -> None:
         raise TinyqError(f"output directory '{out_dir}' exists; use --force to replace it")
 
 
-def calibration_data(opts: ConvertOptions) -> tuple[np.ndarray | None, tuple[int, ...] | None]:
+def calibration_data(opts: ConvertOptions, model: Any, origin: str) -> CalibData:
+    """--calib FILE (checked against --input-shape), or a batch synthesised from the
+    model's BatchNorm statistics for `--calib synthetic`."""
     shape = opts.input_shape
     if isinstance(shape, str):
         shape = parse_shape(shape)
-    calib = None
-    if opts.calib is not None:
-        sample = tuple(shape[1:]) if shape else None
-        calib = load_float_batch(Path(opts.calib), "--calib", sample)
-        if shape is None:
-            shape = (1, *calib.shape[1:])
     if shape is not None and shape[0] != 1:
         raise TinyqError(f"--input-shape {tuple(shape)}: the batch dimension must be 1")
-    return calib, (tuple(shape) if shape else None)
+    if opts.calib is None:
+        raise TinyqError("--calib is required: tinyq calibrates activations on real samples "
+                         "(or, without data, --calib synthetic)")
+    if str(opts.calib) == SYNTHETIC:
+        shape = synthesis_shape(model, shape, origin)
+        synthesis = synthesize(model, shape, origin)
+        return CalibData(synthesis.x, shape, SYNTHETIC, synthesis)
+    sample = tuple(shape[1:]) if shape else None
+    x = load_float_batch(Path(opts.calib), "--calib", sample)
+    return CalibData(x, tuple(shape) if shape else (1, *x.shape[1:]), Path(opts.calib).name)
+
+
+def synthesis_shape(model: Any, shape: tuple[int, ...] | None,
+                    origin: str) -> tuple[int, ...]:
+    """The input shape data-free calibration synthesises: the .pt2 file's own, else
+    --input-shape."""
+    exported = exported_input_shape(model)
+    if exported is not None and shape is not None and tuple(shape) != exported:
+        raise TinyqError(f"--input-shape {tuple(shape)} differs from {exported}, the shape "
+                         f"'{origin}' was exported with")
+    if exported is None and shape is None:
+        raise TinyqError("--calib synthetic needs the model's input shape: give "
+                         "--input-shape 1,C,H,W (a .pt2 file carries it)")
+    return exported or tuple(shape)
+
+
+def calibration_source(calib: CalibData) -> dict[str, Any]:
+    """Where the calibration samples came from, for the report."""
+    entry: dict[str, Any] = {"data": calib.source, "samples": int(calib.x.shape[0]),
+                             "data_free": calib.synthesis is not None}
+    if calib.synthesis is not None:
+        entry["synthetic"] = calib.synthesis.summary()
+    return entry
 
 
 def check_float_ir(graph: Graph, ep: Any, calib: np.ndarray) -> None:

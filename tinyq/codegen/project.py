@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 from string import Template
-from typing import Callable
+from typing import Any, Callable
 
 from tinyq.codegen.memory_plot import write_memory_plot
 from tinyq.codegen.model_c import generate
@@ -53,7 +53,9 @@ def render(template: str, **values: str) -> str:
 
 def write_project(graph: Graph, plan: Plan, out_dir: Path, name: str, target: Target,
                   origin: str, version: str, force: bool = False,
-                  extra: Callable[[Path], None] | None = None) -> Path:
+                  extra: Callable[[Path], None] | None = None,
+                  calibration: dict[str, Any] | None = None) -> Path:
+    """calibration: how activation ranges were chosen (report.json `calibration`)."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not force:
         raise TinyqError(f"output directory '{out_dir}' exists; use --force to replace it")
@@ -61,7 +63,7 @@ def write_project(graph: Graph, plan: Plan, out_dir: Path, name: str, target: Ta
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; the project is an ordinary directory
     try:
-        fill(staging, graph, plan, name, target, origin, version)
+        fill(staging, graph, plan, name, target, origin, version, calibration)
         if extra is not None:
             extra(staging)
         if out_dir.exists():
@@ -74,7 +76,7 @@ def write_project(graph: Graph, plan: Plan, out_dir: Path, name: str, target: Ta
 
 
 def fill(d: Path, graph: Graph, plan: Plan, name: str, target: Target, origin: str,
-         version: str) -> None:
+         version: str, calibration: dict[str, Any] | None = None) -> None:
     runtime = runtime_root()
     reference = kernel_files(graph, plan)
     variants = graph_variants(graph, target.isa_features, runtime / "src")
@@ -96,6 +98,8 @@ def fill(d: Path, graph: Graph, plan: Plan, name: str, target: Target, origin: s
                                             NAME=f"TQ_{name.upper()}"))
     report = build_report(graph, plan, name, target.name, origin, version)
     report["kernel_variants"] = {k: v.symbol for k, v in sorted(variants.items())}
+    if calibration is not None:
+        report["calibration"] = calibration
     (d / "report.json").write_text(report_json(report))
     (d / "report.md").write_text(report_md(report))
     write_memory_plot(report, d / "memory.png")

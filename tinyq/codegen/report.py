@@ -156,14 +156,41 @@ def rounding_section(layers: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def calibration_text(calib: dict[str, Any]) -> str:
+    """One table cell: the method, the data, and for auto how often each method won."""
+    data = (f"{calib['samples']} synthetic samples (data-free)" if calib["data_free"]
+            else f"{calib['samples']} samples from `{calib['data']}`")
+    if calib["method"] != "auto":
+        return f"`{calib['method']}` on {data}"
+    picks = calib["auto"]["picks"]
+    counts = ", ".join(f"{m} {sum(1 for p in picks.values() if p == m)}"
+                       for m in calib["auto"]["candidates"])
+    fixed = len(calib["auto"]["fixed_by_op"])
+    return (f"`auto` on {data}: per tensor the range with the least output error on "
+            f"{calib['auto']['error_samples']} samples; {len(picks)} tensors chose "
+            f"({counts})" + (f", {fixed} keep the range their op fixes" if fixed else ""))
+
+
+def data_free_warning(calib: dict[str, Any] | None) -> list[str]:
+    if not calib or not calib.get("data_free"):
+        return []
+    syn = calib["synthetic"]
+    return [f"> **Warning: data-free calibration.** Activation ranges come from "
+            f"{syn['samples']} inputs synthesised to match the statistics of the model's "
+            f"{syn['bn_layers']} BatchNorm layers (ZeroQ), not from real data. Check "
+            "accuracy on real data (`tinyq test --inputs x.npy --labels y.npy`).", ""]
+
+
 def report_md(report: dict[str, Any]) -> str:
     gap = report["arena_bytes"] - report["arena_lower_bound_bytes"]
+    calib = report.get("calibration")
     lines = [
         f"# {report['name']}: tinyq conversion report",
         "",
         f"Model `{report['model']}`, target `{report['target']}`, tinyq "
         f"{report['tinyq_version']}.",
         "",
+        *data_free_warning(calib),
         "| | |",
         "|---|---|",
         f"| MACs per inference | {report['macs']:,} |",
@@ -179,6 +206,7 @@ def report_md(report: dict[str, Any]) -> str:
         f"{report['input']['scale']:.6g}, zero point {report['input']['zero_point']} |",
         f"| output | {tuple(report['output']['shape'])} int8, scale "
         f"{report['output']['scale']:.6g}, zero point {report['output']['zero_point']} |",
+        *([f"| activation calibration | {calibration_text(calib)} |"] if calib else []),
         "",
         "| # | layer | op | input | output | MACs | weight B | bits | buffer | offset | size "
         "| in place | scratch B |",

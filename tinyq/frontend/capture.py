@@ -35,3 +35,14 @@ def capture(model: Any, input_shape: tuple[int, ...] | None) -> torch.export.Exp
     for name in KEEP_WHOLE:
         table.pop(getattr(torch.ops.aten, name).default, None)
     return ep.run_decompositions(table)
+
+
+def exported_input_shape(model: Any) -> tuple[int, ...] | None:
+    """The input shape an ExportedProgram was captured with; None for an nn.Module (or a
+    program whose single tensor input has no recorded shape)."""
+    if not isinstance(model, torch.export.ExportedProgram):
+        return None
+    names = set(model.graph_signature.user_inputs)
+    shapes = [tuple(int(d) for d in n.meta["val"].shape) for n in model.graph.nodes
+              if n.op == "placeholder" and n.name in names and "val" in n.meta]
+    return shapes[0] if len(shapes) == 1 else None

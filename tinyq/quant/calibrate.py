@@ -1,7 +1,9 @@
 """Calibration: run the float IR over the calibration set, observe every tensor.
 
 Takes the float graph and a float batch in PyTorch layout (N x C x H x W); gives
-{tensor name: QParams}. Batches of 32 bound memory on the large zoo models.
+{tensor name: QParams}, or one such map per method from a single pass (what
+`--calib-method auto` chooses among, quant/auto_ranges.py). Batches of 32 bound memory on
+the large zoo models.
 """
 
 from __future__ import annotations
@@ -18,17 +20,26 @@ BATCH = 32
 
 
 def calibrate(graph: Graph, data: np.ndarray, method: str = "minmax") -> dict[str, QParams]:
-    observers: dict[str, Observer] = {}
+    return calibrate_methods(graph, data, (method,))[method]
+
+
+def calibrate_methods(graph: Graph, data: np.ndarray, methods: tuple[str, ...]
+                      ) -> dict[str, dict[str, QParams]]:
+    """{method: {tensor: QParams}} from one float pass. Each tensor's observers share the
+    seed a single-method run gives it, so every map equals `calibrate(graph, data, m)`."""
+    observers: dict[str, list[Observer]] = {}
 
     def observe(name: str, value: torch.Tensor) -> None:
         if name not in observers:
-            observers[name] = Observer(method, seed=len(observers))
-        observers[name].update(value)
+            observers[name] = [Observer(m, seed=len(observers)) for m in methods]
+        for obs in observers[name]:
+            obs.update(value)
 
     x = to_ir_layout(np.asarray(data, dtype=np.float32))
     for start in range(0, x.shape[0], BATCH):
         run_float(graph, x[start:start + BATCH], observe)
-    return {name: obs.qparams() for name, obs in observers.items()}
+    return {m: {name: obs[i].qparams() for name, obs in observers.items()}
+            for i, m in enumerate(methods)}
 
 
 def channel_means(graph: Graph, data: np.ndarray, tensors: set[str]) -> dict[str, np.ndarray]:

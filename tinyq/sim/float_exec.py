@@ -22,16 +22,23 @@ def run_float(graph: Graph, x: np.ndarray, observe: Observe | None = None) -> np
     values: dict[str, torch.Tensor] = {graph.inputs[0]: torch.as_tensor(x, dtype=torch.float32)}
     if observe:
         observe(graph.inputs[0], values[graph.inputs[0]])
+    return run_from(graph, values, 0, observe).numpy()
+
+
+def run_from(graph: Graph, values: dict[str, torch.Tensor], start: int,
+             observe: Observe | None = None) -> torch.Tensor:
+    """Run nodes start.. given `values` (every tensor they read that an earlier node
+    wrote); gives the graph output. `values` is consumed: dead tensors are dropped."""
     remaining = last_uses(graph)
     with torch.no_grad():
-        for i, node in enumerate(graph.nodes):
+        for i, node in enumerate(graph.nodes[start:], start):
             out = op_of(node).float_ref(node, [values[t] for t in node.inputs], graph)
             values[node.output] = out
             if observe:
                 observe(node.output, out)
             for t in remaining.get(i, ()):
                 values.pop(t, None)
-    return values[graph.outputs[0]].numpy()
+    return values[graph.outputs[0]]
 
 
 def last_uses(graph: Graph) -> dict[int, list[str]]:
