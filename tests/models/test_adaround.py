@@ -25,8 +25,10 @@ FAST_ITERATIONS = 200
 
 
 def convert(out: Path, **opts: object) -> Project:
+    """Whole tensors: one report row per layer (patches would copy layers)."""
     convert_model(EXAMPLE / "digits_cnn.pt", out,
-                  ConvertOptions(calib=EXAMPLE / "calib.npy", weights="int4", **opts))
+                  ConvertOptions(calib=EXAMPLE / "calib.npy", weights="int4", patch="off",
+                                 **opts))
     return Project(out)
 
 

@@ -35,8 +35,10 @@ SYNTHETIC_TOP1_FLOOR = 0.97
 @pytest.fixture(scope="module")
 def projects(tmp_path_factory) -> dict[str, Project]:
     root = tmp_path_factory.mktemp("calib_choice")
+    # Whole tensors, so the graph's tensors are the ones calibration saw (patches rename).
     convert_model(EXAMPLE / "digits_cnn.pt", root / "auto",
-                  ConvertOptions(calib=EXAMPLE / "calib.npy", calib_method="auto"))
+                  ConvertOptions(calib=EXAMPLE / "calib.npy", calib_method="auto",
+                                 patch="off"))
     convert_model(EXAMPLE / "digits_cnn.pt2", root / "synthetic",
                   ConvertOptions(calib="synthetic"))
     return {"auto": Project(root / "auto"), "synthetic": Project(root / "synthetic")}
