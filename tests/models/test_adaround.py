@@ -9,6 +9,7 @@ runs the CLI default (1000) and holds it to the measured accuracy."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +63,15 @@ def nearest_levels(node: Node) -> np.ndarray:
         kernel = w / s[:, None]
     lo, hi = weight_grid(node.qattrs["weight_bits"])
     return np.clip(np.round(kernel), lo, hi)
+
+
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
+                    reason="cross toolchains missing: scripts/install_toolchains.sh")
+def test_learned_int4_firmware_bit_exact_on_qemu_m4(projects):
+    project = projects["learned"]
+    run = project.run_target("qemu-m4", project.quantize_input(
+        np.load(EXAMPLE / "test_x.npy")[:3]))
+    assert run.bit_exact, f"input {run.first_mismatch} differs"
 
 
 def test_weights_stay_on_the_grid_within_one_step_of_nearest(projects):
