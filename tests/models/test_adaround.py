@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from tests.models.test_bad_input import assert_clean_failure
+from tests.models.test_int4 import convert as convert_digits
 from tinyq.ir import Node
 from tinyq.pipeline import ConvertOptions, convert_model
 from tinyq.project import Project
@@ -26,11 +27,9 @@ FAST_ITERATIONS = 200
 
 
 def convert(out: Path, **opts: object) -> Project:
-    """Whole tensors: one report row per layer (patches would copy layers)."""
-    convert_model(EXAMPLE / "digits_cnn.pt", out,
-                  ConvertOptions(calib=EXAMPLE / "calib.npy", weights="int4", patch="off",
-                                 **opts))
-    return Project(out)
+    """The digits example for qemu-m4 with int4 weights, whole tensors (one report row
+    per layer: patches would copy layers)."""
+    return convert_digits(out, weights="int4", **opts)
 
 
 @pytest.fixture(scope="module")

@@ -29,9 +29,8 @@ The minibatch order is seeded per layer, so one calibration set gives one result
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -39,6 +38,7 @@ import torch
 from tinyq.ir import Graph, Node, QParams
 from tinyq.ops import op_of
 from tinyq.ops.base import OpDef
+from tinyq.quant.threads import one_thread
 from tinyq.quant.weights import LearnedRounding, WeightQuant, weight_grid
 from tinyq.sim.float_exec import last_uses
 from tinyq.sim.layout import to_ir_layout
@@ -190,19 +190,6 @@ class RoundingLearner:
                 self.float_values.pop(t, None)
                 self.int_values.pop(t, None)
         self.next_node = stop
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Torch on one thread while a layer is learned. Its steps are many and small, so a
-    second thread only adds synchronisation, and its spin-waiting made each step 5-10x
-    slower when other processes shared the two cores (measured); restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def rectified_sigmoid(v: torch.Tensor) -> torch.Tensor:

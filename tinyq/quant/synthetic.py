@@ -22,15 +22,15 @@ SAMPLES inputs.
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import torch
 
 from tinyq.errors import TinyqError
 from tinyq.frontend.bn_stats import BNProbe, bn_probe
+from tinyq.quant.threads import one_thread
 
 SYNTHETIC = "synthetic"
 SAMPLES = 64
@@ -62,19 +62,6 @@ def bn_loss(probe: BNProbe, x: torch.Tensor) -> torch.Tensor:
         loss = loss + torch.linalg.vector_norm(mu - layer.running_mean)
         loss = loss + torch.linalg.vector_norm(sigma - torch.sqrt(layer.running_var))
     return loss
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Run torch on one thread, then restore the caller's setting. The optimisation is
-    thousands of small ops: thread hand-offs cost more than they save (measured 16 s
-    with one thread, 170 s with two, on digits on a busy 2-core machine; same result)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def synthesize(model: Any, shape: tuple[int, ...], origin: str, samples: int = SAMPLES,
