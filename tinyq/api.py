@@ -11,8 +11,8 @@ from tinyq.project import Project
 def convert(model: str | Path, out_dir: str | Path, calib: str | Path | None = None,
             **options: object) -> Project:
     """Convert a model file into a C project at out_dir; options as ConvertOptions
-    (input_shape, model_class, state_dict, calib_method, weights, weights_config, target,
-    name, force)."""
+    (input_shape, model_class, state_dict, calib_method, weights, weights_config,
+    flash_budget, latency_budget, target, name, force)."""
     opts = ConvertOptions(calib=Path(calib) if calib is not None else None, **options)
     result = convert_model(Path(model), Path(out_dir), opts)
     return Project(result.out_dir)
