@@ -32,6 +32,8 @@ Example:
       --weights int4 --optimize-rounding -o build/digits4r   # learned rounding
   tinyq convert examples/digits/digits_cnn.pt2 --calib synthetic \\
       -o build/digits_df                     # no data: inputs from BatchNorm stats
+  tinyq convert examples/digits/digits_cnn.pt --calib examples/digits/calib.npy \\
+      --weights mixed --flash-budget 60% -o build/digits_mixed   # int4 where it hurts least
 """
 
 
@@ -59,9 +61,9 @@ def main() -> None:
 
 
 def weight_width(value: str) -> str:
-    if value not in ("int8", "int4"):
-        raise click.BadParameter(f"'{value}' is not int8 or int4 (a state_dict file for "
-                                 "--model-class goes to --state-dict)")
+    if value not in ("int8", "int4", "mixed"):
+        raise click.BadParameter(f"'{value}' is not int8, int4 or mixed (a state_dict file "
+                                 "for --model-class goes to --state-dict)")
     return value
 
 
@@ -88,16 +90,27 @@ def weight_width(value: str) -> str:
                                     "is a state_dict; the class must take no arguments.")
 @click.option("--state-dict", type=click.Path(path_type=Path),
               help="state_dict file for --model-class (default: MODEL itself).")
-@click.option("--weights", default="int8", show_default=True, metavar="int8|int4",
+@click.option("--weights", default="int8", show_default=True, metavar="int8|int4|mixed",
               callback=lambda ctx, param, value: weight_width(value),
               help="Precision of the weights of every convolution and linear layer. "
                    "int4 stores two weights per byte (about half the weight flash) at "
-                   "some accuracy cost; activations stay int8 either way.")
+                   "some accuracy cost; mixed picks int4 or int8 per layer, int4 where it "
+                   "hurts the output least, to fit --flash-budget (report.md and pareto.png "
+                   "show the choice and the trade-off). Activations stay int8 either way.")
 @click.option("--weights-config", type=click.Path(path_type=Path),
               help="JSON or TOML file giving single layers their own precision, over "
                    "--weights, e.g. {\"stem.0\": \"int8\", \"convolution_2\": \"int4\"}. "
                    "A layer is its PyTorch module path or its node name (report.json "
-                   "'source' / 'name').")
+                   "'source' / 'name'). With --weights mixed these layers stay as given.")
+@click.option("--flash-budget", metavar="BYTES|FRACTION|PERCENT",
+              help="With --weights mixed (required there): the most weight flash the model "
+                   "may use, in bytes (12000) or as a share of its all-int8 weights (0.6 or "
+                   "60%). Fails naming the smallest achievable if it is too small.")
+@click.option("--latency-budget", type=int, metavar="INSTRUCTIONS",
+              help="With --weights mixed: the most instructions one inference may take on "
+                   "--target, estimated from a kernel cost table measured under QEMU for "
+                   "its CPU (targets/costs/: Cortex-M4 so far). On the M4 the int4 "
+                   "kernels are slower than the int8 ones, so this keeps layers int8.")
 @click.option("--optimize-rounding", is_flag=True,
               help="Learn, for every weight, whether to round it down or up (AdaRound), "
                    "layer by layer, so that each layer's output on the calibration samples "
@@ -134,9 +147,10 @@ def weight_width(value: str) -> str:
 @user_errors
 def convert(model: Path, out_dir: Path, calib: Path | None, calib_method: str,
             input_shape: str | None, model_class: str | None, state_dict: Path | None,
-            weights: str, weights_config: Path | None, optimize_rounding: bool,
-            rounding_iterations: int, target: str, patch: str, max_mac_overhead: float,
-            sram_budget: int | None, inplace: str, name: str, force: bool) -> None:
+            weights: str, weights_config: Path | None, flash_budget: str | None,
+            latency_budget: int | None, optimize_rounding: bool, rounding_iterations: int,
+            target: str, patch: str, max_mac_overhead: float, sram_budget: int | None,
+            inplace: str, name: str, force: bool) -> None:
     """Convert MODEL into a self-contained C project.
 
     MODEL is a .pt2 file from torch.export.save (safest), a whole model saved with
@@ -146,7 +160,8 @@ def convert(model: Path, out_dir: Path, calib: Path | None, calib_method: str,
 
     opts = ConvertOptions(calib=calib, input_shape=input_shape, model_class=model_class,
                           state_dict=state_dict, calib_method=calib_method, weights=weights,
-                          weights_config=weights_config, optimize_rounding=optimize_rounding,
+                          weights_config=weights_config, flash_budget=flash_budget,
+                          latency_budget=latency_budget, optimize_rounding=optimize_rounding,
                           rounding_iterations=rounding_iterations, progress=rounding_progress,
                           target=target, name=name, force=force, patch=patch,
                           max_mac_overhead=max_mac_overhead, sram_budget=sram_budget,
@@ -163,6 +178,12 @@ def convert(model: Path, out_dir: Path, calib: Path | None, calib_method: str,
                    f"{calibration['samples']} synthetic inputs, not real data; check "
                    f"accuracy with `tinyq test {result.out_dir} --inputs x.npy --labels "
                    "y.npy`", err=True)
+    if "mixed" in report:
+        m = report["mixed"]
+        int4 = [layer["source"] or layer["name"] for layer in m["layers"] if layer["bits"] == 4]
+        click.echo(f"mixed precision: {len(int4)} of {len(m['layers'])} layers int4 "
+                   f"({', '.join(int4) or 'none'}), weight flash {m['flash_bytes']:,} B of "
+                   f"a {m['flash_budget_bytes']:,} B budget; see report.md, pareto.png")
 
 
 def rounding_progress(event: Any) -> None:

@@ -23,19 +23,22 @@ from tinyq.errors import TinyqError
 from tinyq.frontend.capture import capture, exported_input_shape
 from tinyq.frontend.load import ensure_cwd_importable, load_model
 from tinyq.frontend.to_ir import to_ir
-from tinyq.ir import Graph, verify
+from tinyq.ir import Graph, QParams, verify
 from tinyq.ir_io import save_graph
 from tinyq.passes import PASSES
 from tinyq.plan.arena import INPLACE_MODES, Plan, check_plan, plan_arena
 from tinyq.plan.patch_choice import PatchOptions, plan_with_patches
 from tinyq.quant.adaround import Progress, RoundingLearner, RoundingOptions
 from tinyq.quant.auto_ranges import AUTO, choose_ranges
+from tinyq.quant.bit_variants import quantize_variants
 from tinyq.quant.calibrate import calibrate, channel_means
+from tinyq.quant.latency import CostTable, load_costs
+from tinyq.quant.mixed import MixedOptions, MixedResult, choose_bits, parse_flash_budget
 from tinyq.quant.observers import METHODS
 from tinyq.quant.ptq import quantize
 from tinyq.quant.synthetic import SYNTHETIC, Synthesis, synthesize
-from tinyq.quant.weight_config import (WEIGHT_CHOICES, WeightOptions, int4_inputs,
-                                       read_config, weight_bits)
+from tinyq.quant.weight_config import (WEIGHT_MODES, WeightOptions, int4_inputs,
+                                       pinned_bits, read_config, weight_bits)
 from tinyq.sim.float_exec import run_float
 from tinyq.sim.layout import to_ir_layout, to_torch_layout
 from tinyq.targets import load_target
@@ -52,8 +55,10 @@ class ConvertOptions:
     model_class: str | None = None
     state_dict: Path | None = None  # for model_class, if not the model file itself
     calib_method: str = "minmax"  # an observer of quant/observers.py, or "auto"
-    weights: str = "int8"  # weight bit width of every layer: "int8" or "int4"
+    weights: str = "int8"  # every layer "int8" or "int4", or "mixed" (chosen per layer)
     weights_config: Path | None = None  # JSON / TOML {layer: "int4" | "int8"} overrides
+    flash_budget: str | None = None  # mixed: bytes, "0.6" or "60%" of the int8 weights
+    latency_budget: int | None = None  # mixed: instructions per inference on the target
     optimize_rounding: bool = False  # AdaRound: learn each weight's rounding direction
     rounding_iterations: int = RoundingOptions.iterations  # per layer, if so
     progress: Progress | None = None  # called as rounding is learned (the CLI's bar)
@@ -86,6 +91,7 @@ class CalibData:
 class QuantizedModel:
     graph: Graph
     calibration: dict[str, Any]  # how ranges were chosen, for report.json
+    mixed: MixedResult | None = None  # the per-layer choice of --weights mixed
 
 
 def convert_model(model_path: Path, out_dir: Path, opts: ConvertOptions) -> Conversion:
@@ -97,10 +103,13 @@ def convert_model(model_path: Path, out_dir: Path, opts: ConvertOptions) -> Conv
     weights = WeightOptions(opts.weights, opts.weights_config,
                             optimize_rounding=opts.optimize_rounding,
                             rounding=RoundingOptions(iterations=opts.rounding_iterations))
-    quantized = quantize_model(model, calib.x, calib.shape, opts.calib_method, weights,
-                               opts.progress)
-    graph = quantized.graph
     target = load_target(opts.target)  # aliases resolve to the board's own name
+    mixed = (MixedOptions(opts.flash_budget, opts.latency_budget)
+             if opts.weights == "mixed" else None)
+    costs = load_costs(target) if opts.latency_budget is not None else None
+    quantized = quantize_model(model, calib.x, calib.shape, opts.calib_method, weights,
+                               opts.progress, mixed, costs)
+    graph = quantized.graph
     variants = graph_variants(graph, target.isa_features, runtime_root() / "src")
 
     def planner(g: Graph) -> Plan:  # static arena offsets, the target's kernel scratch
@@ -112,11 +121,14 @@ def convert_model(model_path: Path, out_dir: Path, opts: ConvertOptions) -> Conv
     plan.patches = planned.summary
     check_plan(plan)
     origin = Path(model_path).name
-    calibration = {**quantized.calibration, **calibration_source(calib)}
+    report_extra: dict[str, Any] = {
+        "calibration": {**quantized.calibration, **calibration_source(calib)}}
+    if quantized.mixed is not None:
+        report_extra["mixed"] = quantized.mixed.as_report()
     written = write_project(graph, plan, Path(out_dir), opts.name, target, origin,
                             __version__, opts.force, extra=lambda d: save_graph(graph,
                                                                                  d / "tinyq"),
-                            calibration=calibration)
+                            report_extra=report_extra)
     return Conversion(graph, plan, written, time.perf_counter() - start)
 
 
@@ -132,8 +144,38 @@ def quantized_graph(model: Any, calib: np.ndarray, shape: tuple[int, ...] | None
 def quantize_model(model: Any, calib: np.ndarray, shape: tuple[int, ...] | None,
                    calib_method: str = "minmax",
                    weights: WeightOptions = WeightOptions(),
-                   progress: Progress | None = None) -> QuantizedModel:
-    """quantized_graph, with what calibration chose (the report's `calibration`)."""
+                   progress: Progress | None = None, mixed: MixedOptions | None = None,
+                   costs: CostTable | None = None) -> QuantizedModel:
+    """quantized_graph, with what calibration chose (the report's `calibration`), plus the
+    per-layer search when weights.default is "mixed" (which then needs `mixed`; `costs`
+    only for a latency budget)."""
+    graph = float_graph(model, calib, shape)  # float IR after the passes, checked
+    if calib_method == AUTO:  # per tensor, the observer that least disturbs the output
+        choice = choose_ranges(graph, calib)
+        ranges = choice.ranges
+        calibration = {"method": AUTO, "auto": choice.summary()}
+    else:
+        ranges = calibrate(graph, calib, calib_method)  # observers on every tensor
+        calibration = {"method": calib_method}
+    if weights.default == "mixed":
+        if mixed is None:
+            raise AssertionError("--weights mixed without MixedOptions")
+        result = mixed_precision(graph, ranges, calib, weights, mixed, costs)
+        verify(result.graph, "mixed-precision quantization")
+        return QuantizedModel(result.graph, calibration, result)
+    bits = weight_bits(graph, weights.default, weights.config)  # {layer: 4 or 8}
+    means = (channel_means(graph, calib, int4_inputs(graph, bits))  # int4 bias correction
+             if weights.corrects_bias else {})
+    learner = (RoundingLearner(graph, calib, weights.rounding, progress)  # AdaRound
+               if weights.optimize_rounding else None)
+    graph = quantize(graph, ranges, bits, weights.int4_clip, means, learner)  # weights, M
+    verify(graph, "quantization")
+    return QuantizedModel(graph, calibration)
+
+
+def float_graph(model: Any, calib: np.ndarray, shape: tuple[int, ...] | None) -> Graph:
+    """Model + calibration batch -> the float IR after every pass, checked against the
+    model on a few samples (calibration and quantization start from it)."""
     ep = capture(model, shape)  # torch.export, core ATen
     graph = to_ir(ep)  # ATen -> IR, channels last
     verify(graph, "front end")
@@ -145,21 +187,18 @@ def quantize_model(model: Any, calib: np.ndarray, shape: tuple[int, ...] | None,
         graph = rewrite(graph)
         verify(graph, rewrite.__name__)
     check_float_ir(graph, ep, calib)  # the IR still computes what PyTorch computes
-    if calib_method == AUTO:  # per tensor, the observer that least disturbs the output
-        choice = choose_ranges(graph, calib)
-        ranges = choice.ranges
-        calibration = {"method": AUTO, "auto": choice.summary()}
-    else:
-        ranges = calibrate(graph, calib, calib_method)  # observers on every tensor
-        calibration = {"method": calib_method}
-    bits = weight_bits(graph, weights.default, weights.config)  # {layer: 4 or 8}
-    means = (channel_means(graph, calib, int4_inputs(graph, bits))  # int4 bias correction
-             if weights.corrects_bias else {})
-    learner = (RoundingLearner(graph, calib, weights.rounding, progress)  # AdaRound
-               if weights.optimize_rounding else None)
-    graph = quantize(graph, ranges, bits, weights.int4_clip, means, learner)  # weights, M
-    verify(graph, "quantization")
-    return QuantizedModel(graph, calibration)
+    return graph
+
+
+def mixed_precision(graph: Graph, ranges: dict[str, QParams], calib: np.ndarray,
+                    weights: WeightOptions, mixed: MixedOptions,
+                    costs: CostTable | None) -> MixedResult:
+    """--weights mixed: per-layer bits by ILP, then the graph quantized that way."""
+    pinned = pinned_bits(graph, weights.config)  # --weights-config entries stay fixed
+    variants = quantize_variants(graph, ranges, calib, weights.int4_clip,
+                                 weights.corrects_bias)  # all-int8 and all-int4
+    # sensitivities (Hessian traces, int4-alone errors), ILP, Pareto curve
+    return choose_bits(variants, calib, mixed, pinned, costs)
 
 
 def check_options(opts: ConvertOptions, out_dir: Path) -> None:
@@ -175,15 +214,41 @@ def check_options(opts: ConvertOptions, out_dir: Path) -> None:
     if opts.inplace not in INPLACE_MODES:
         raise TinyqError(f"--in-place '{opts.inplace}' unknown; choose from "
                          f"{', '.join(INPLACE_MODES)}")
-    if opts.weights not in WEIGHT_CHOICES:
+    if opts.weights not in WEIGHT_MODES:
         raise TinyqError(f"--weights '{opts.weights}' unknown; choose from "
-                         f"{', '.join(WEIGHT_CHOICES)} (a state_dict file goes to --state-dict)")
+                         f"{', '.join(WEIGHT_MODES)} (a state_dict file goes to --state-dict)")
     if opts.rounding_iterations < 1:
         raise TinyqError(f"--rounding-iterations {opts.rounding_iterations}: need at least 1")
+    if opts.optimize_rounding and opts.weights == "mixed":
+        # The search assembles a mix from an all-int8 and an all-int4 quantization, exact
+        # only while each layer's weights do not depend on the layers before it, which
+        # learned rounding's do.
+        raise TinyqError("--optimize-rounding does not combine with --weights mixed; pin "
+                         "the int4 layers with --weights int4 and --weights-config instead")
+    check_mixed_options(opts)
     if opts.weights_config is not None:
         read_config(Path(opts.weights_config))  # syntax now; layer names after lowering
     if out_dir.exists() and not opts.force:
         raise TinyqError(f"output directory '{out_dir}' exists; use --force to replace it")
+
+
+def check_mixed_options(opts: ConvertOptions) -> None:
+    if opts.weights != "mixed":
+        for value, flag in ((opts.flash_budget, "--flash-budget"),
+                            (opts.latency_budget, "--latency-budget")):
+            if value is not None:
+                raise TinyqError(f"{flag} applies to --weights mixed only (got --weights "
+                                 f"{opts.weights})")
+        return
+    if opts.flash_budget is None:
+        raise TinyqError("--weights mixed needs --flash-budget: bytes (12000), a fraction "
+                         "(0.6) or a percentage (60%) of the all-int8 weight flash")
+    parse_flash_budget(opts.flash_budget, 1)  # syntax now; bytes once the model is known
+    if opts.latency_budget is not None:
+        if opts.latency_budget <= 0:
+            raise TinyqError(f"--latency-budget {opts.latency_budget}: give instructions per "
+                             "inference, a positive number")
+        load_costs(load_target(opts.target))  # a clear error before the slow part
 
 
 def calibration_data(opts: ConvertOptions, model: Any, origin: str) -> CalibData:

@@ -128,7 +128,7 @@ def test_bad_weights_value_is_a_usage_error(cli, tiny_files):
     out = tiny_files["dir"] / "out"
     r = cli("convert", tiny_files["model"], "--calib", tiny_files["calib"], "-o", out,
             "--weights", tiny_files["state"])
-    assert r.exit_code == 2 and "int8 or int4" in r.output and "--state-dict" in r.output
+    assert r.exit_code == 2 and "int8, int4 or mixed" in r.output and "--state-dict" in r.output
     assert not out.exists()
 
 

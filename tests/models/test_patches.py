@@ -110,6 +110,10 @@ def test_patched_project_is_bit_exact_on_host_and_qemu(tmp_path):
     convert_model(path, whole, ConvertOptions(calib=calib_path, patch="off"))
     xq = project.quantize_input(calib[:4])
     assert np.array_equal(project.simulate(xq), Project(whole).simulate(xq))
+    # The patch copies of a layer share its weights in flash.
+    assert project.report["weight_bytes"] == Project(whole).report["weight_bytes"]
+    declared = [(p / "model_weights.h").read_text().count("extern") for p in (out, whole)]
+    assert declared[0] == declared[1]
 
 
 def test_sram_budget_picks_a_plan_that_fits_or_names_the_smallest(tmp_path):

@@ -13,6 +13,7 @@ from tinyq.codegen.c_text import c_array, c_call, c_comment, c_float, c_struct
 from tinyq.codegen.variants import Variant, scratch_key, selection_text
 from tinyq.ir import Graph, Node
 from tinyq.ops import Buf, CCall, Const, RowWindow, op_of
+from tinyq.ops.base import const_key
 from tinyq.plan.arena import Plan, rows_key
 
 
@@ -91,6 +92,7 @@ def generate(graph: Graph, plan: Plan, name: str, origin: str, version: str,
     structs: list[str] = []
     body: list[str] = []
     layers: list[tuple[Node, list[CCall]]] = []
+    emitted: dict[tuple, str] = {}  # const_key -> the array already written
     for node in graph.nodes:
         op = op_of(node)
         if op.is_alias:
@@ -107,9 +109,13 @@ def generate(graph: Graph, plan: Plan, name: str, origin: str, version: str,
             for key, value in list(call.params.items()) + [(f"a{i}", a) for i, a
                                                             in enumerate(call.args)]:
                 if isinstance(value, Const):
-                    sym = f"{prefix}_{tag}_{value.key}"
-                    weights.append(c_array(value.ctype, sym, value.data))
-                    decls.append(f"extern const {value.ctype} {sym}[{value.data.size}];")
+                    same = const_key(value)
+                    if same not in emitted:
+                        sym = f"{prefix}_{tag}_{value.key}"
+                        weights.append(c_array(value.ctype, sym, value.data))
+                        decls.append(f"extern const {value.ctype} {sym}[{value.data.size}];")
+                        emitted[same] = sym
+                    sym = emitted[same]
                     consts[id(value)] = sym
                     if key in call.params:
                         fields[key] = sym

@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from tinyq.codegen.memory_plot import write_memory_plot
 from tinyq.codegen.model_c import generate
+from tinyq.codegen.pareto_plot import write_pareto_plot
 from tinyq.codegen.report import build_report, report_json, report_md
 from tinyq.codegen.variants import graph_variants
 from tinyq.errors import TinyqError
@@ -54,8 +55,10 @@ def render(template: str, **values: str) -> str:
 def write_project(graph: Graph, plan: Plan, out_dir: Path, name: str, target: Target,
                   origin: str, version: str, force: bool = False,
                   extra: Callable[[Path], None] | None = None,
-                  calibration: dict[str, Any] | None = None) -> Path:
-    """calibration: how activation ranges were chosen (report.json `calibration`)."""
+                  report_extra: dict[str, Any] | None = None) -> Path:
+    """report_extra: sections the conversion adds to report.json: "calibration" (how
+    activation ranges were chosen) and "mixed" (the per-layer precision search, which also
+    gets a section in report.md and pareto.png)."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not force:
         raise TinyqError(f"output directory '{out_dir}' exists; use --force to replace it")
@@ -63,7 +66,7 @@ def write_project(graph: Graph, plan: Plan, out_dir: Path, name: str, target: Ta
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; the project is an ordinary directory
     try:
-        fill(staging, graph, plan, name, target, origin, version, calibration)
+        fill(staging, graph, plan, name, target, origin, version, report_extra or {})
         if extra is not None:
             extra(staging)
         if out_dir.exists():
@@ -76,7 +79,7 @@ def write_project(graph: Graph, plan: Plan, out_dir: Path, name: str, target: Ta
 
 
 def fill(d: Path, graph: Graph, plan: Plan, name: str, target: Target, origin: str,
-         version: str, calibration: dict[str, Any] | None = None) -> None:
+         version: str, report_extra: dict[str, Any]) -> None:
     runtime = runtime_root()
     reference = kernel_files(graph, plan)
     variants = graph_variants(graph, target.isa_features, runtime / "src")
@@ -98,8 +101,9 @@ def fill(d: Path, graph: Graph, plan: Plan, name: str, target: Target, origin: s
                                             NAME=f"TQ_{name.upper()}"))
     report = build_report(graph, plan, name, target.name, origin, version)
     report["kernel_variants"] = {k: v.symbol for k, v in sorted(variants.items())}
-    if calibration is not None:
-        report["calibration"] = calibration
+    report.update(report_extra)
     (d / "report.json").write_text(report_json(report))
     (d / "report.md").write_text(report_md(report))
     write_memory_plot(report, d / "memory.png")
+    if "mixed" in report:
+        write_pareto_plot(report, d / "pareto.png")

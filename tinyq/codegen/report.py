@@ -10,7 +10,8 @@ import json
 from typing import Any
 
 from tinyq.ir import Graph, Node
-from tinyq.ops import op_of
+from tinyq.ops import CCall, op_of
+from tinyq.ops.base import const_key, consts_of
 from tinyq.plan.arena import Plan, rows_key
 
 
@@ -49,9 +50,23 @@ def memory_timeline(graph: Graph, plan: Plan) -> list[dict[str, Any]]:
     return steps
 
 
+def new_const_bytes(calls: list[CCall], seen: set[tuple]) -> int:
+    """Flash bytes of the calls' constants not already counted (a patch copy of a layer
+    shares the arrays of the first copy: model_c emits them once)."""
+    total = 0
+    for call in calls:
+        for c in consts_of(call):
+            key = const_key(c)
+            if key not in seen:
+                seen.add(key)
+                total += c.data.nbytes
+    return total
+
+
 def build_report(graph: Graph, plan: Plan, name: str, target: str,
                  origin: str, version: str) -> dict[str, Any]:
     layers = []
+    seen: set[tuple] = set()
     for node in graph.nodes:
         op = op_of(node)
         if op.is_alias:
@@ -63,7 +78,7 @@ def build_report(graph: Graph, plan: Plan, name: str, target: str,
             "input_shapes": [list(graph.tensors[t].shape) for t in node.inputs],
             "output_shape": list(graph.tensors[node.output].shape),
             "macs": op.macs(node, graph),
-            "weight_bytes": op.weight_bytes(node, graph),
+            "weight_bytes": new_const_bytes(op.emit(node, graph), seen),
             "bits": node.qattrs.get("weight_bits", 8),  # weights; activations are int8
             "rounding": node.qattrs.get("rounding"),  # learned rounding's result, if any
             "output": placement(node.output, plan),
@@ -234,4 +249,46 @@ def report_md(report: dict[str, Any]) -> str:
         lines.append(f"| {step['layer']} | {step['name']} | {len(step['live'])} | "
                      f"{step['live_bytes']:,} | {step['high_water_bytes']:,} | `{bar:<20}` |")
     lines.append("")
+    if "mixed" in report:
+        lines += mixed_md(report["mixed"])
     return "\n".join(lines)
+
+
+def opt_num(v: float | None, fmt: str) -> str:
+    return "inf" if v is None else format(v, fmt)
+
+
+def mixed_md(m: dict[str, Any]) -> list[str]:
+    """The --weights mixed section: the choice per layer, its sensitivities, the curve."""
+    instr = m["instructions_estimate"]
+    lines = ["## Mixed precision (--weights mixed)", "",
+             f"Weight flash {m['flash_bytes']:,} B within the budget of "
+             f"{m['flash_budget_bytes']:,} B (all int8 {m['int8_flash_bytes']:,} B, all "
+             f"int4 {m['int4_flash_bytes']:,} B); proxy {m['proxy']:.4g}"
+             + ("" if instr is None else f"; about {instr:,} instructions per inference "
+                f"(budget {m['latency_budget']:,}, from the target's kernel cost table)")
+             + ".", "",
+             "Chosen by an integer linear program (HiGHS) minimising the sum of the layers' "
+             "HAWQ-V3 perturbations Omega(b) = Tr(H) / n * ||Q_b(W) - W||^2 (Hessian trace "
+             f"by Hutchinson, {m['sensitivity']['hutchinson_probes']} probes, "
+             f"{m['sensitivity']['trace_method']} form, of "
+             f"{m['sensitivity']['loss']}). 'int4 alone' is the measured output error with "
+             "only that layer int4 (integer simulator, calibration samples).", "",
+             "| layer | op | bits | Tr(H) | Omega int4 | Omega int8 | int4 alone SQNR dB | "
+             "flash B int4 / int8 |",
+             "|---|---|---|---|---|---|---|---|"]
+    for layer in m["layers"]:
+        pin = " (pinned)" if layer["pinned"] else ""
+        lines.append(f"| {layer['source'] or layer['name']} | {layer['op']} | "
+                     f"{layer['bits']}{pin} | {layer['hessian_trace']:.4g} | "
+                     f"{layer['omega']['4']:.4g} | {layer['omega']['8']:.4g} | "
+                     f"{opt_num(layer['int4_alone_sqnr_db'], '.2f')} | "
+                     f"{layer['flash_bytes']['4']:,} / {layer['flash_bytes']['8']:,} |")
+    lines += ["", "Pareto curve (also `pareto.png`): the program solved at evenly spaced "
+              "budgets; SQNR measured on the calibration samples.", "",
+              "| budget B | flash B | proxy | SQNR dB | int4 layers |", "|---|---|---|---|---|"]
+    for p in m["pareto"]:
+        lines.append(f"| {p['budget_bytes']:,} | {p['flash_bytes']:,} | {p['proxy']:.4g} | "
+                     f"{opt_num(p['sqnr_db'], '.2f')} | {', '.join(p['int4_layers']) or '-'} |")
+    lines.append("")
+    return lines

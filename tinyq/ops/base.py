@@ -140,6 +140,12 @@ class OpDef:
         return sum(c.data.nbytes for call in self.emit(node, graph) for c in consts_of(call))
 
 
+def const_key(c: Const) -> tuple[str, tuple[int, ...], bytes]:
+    """Constants with equal keys hold the same bytes: the generated code emits one array
+    for them (the copies patch-based execution makes of a layer share its weights)."""
+    return c.ctype, tuple(c.data.shape), np.ascontiguousarray(c.data).tobytes()
+
+
 def consts_of(call: CCall) -> list[Const]:
     found = [v for v in call.params.values() if isinstance(v, Const)]
     return found + [a for a in call.args if isinstance(a, Const)]

@@ -27,13 +27,15 @@ from tinyq.ops import op_of
 from tinyq.quant.adaround import RoundingOptions
 
 WEIGHT_CHOICES = {"int8": 8, "int4": 4}
+# --weights: one width for every layer, or "mixed", chosen per layer by quant/mixed.py
+WEIGHT_MODES = (*WEIGHT_CHOICES, "mixed")
 
 
 @dataclass(frozen=True)
 class WeightOptions:
     """The weight side of a conversion (ConvertOptions.weights / weights_config)."""
 
-    default: str = "int8"  # bit width of every weighted layer the config does not name
+    default: str = "int8"  # width of every layer the config does not name, or "mixed"
     config: Path | None = None  # JSON / TOML {layer: "int4" | "int8"}
     int4_clip: str = "mse"  # int4 scales: "mse" clipping search, or plain "max"
     # int4 layers: correct the bias with input means. None: only with round-to-nearest;
@@ -60,11 +62,19 @@ def weight_bits(graph: Graph, default: str, config: Path | None) -> dict[str, in
         raise TinyqError(f"--weights '{default}' unknown; choose from "
                          f"{', '.join(WEIGHT_CHOICES)}")
     weighted = [n for n in graph.nodes if op_of(n).weighted]
-    bits = {n.name: WEIGHT_CHOICES[default] for n in weighted}
-    if config is not None:
-        for key, value in read_config(Path(config)).items():
-            for node in layers_named(key, weighted, config, graph):
-                bits[node.name] = config_value(value, key, config)
+    return {n.name: WEIGHT_CHOICES[default] for n in weighted} | pinned_bits(graph, config)
+
+
+def pinned_bits(graph: Graph, config: Path | None) -> dict[str, int]:
+    """Only the layers the config names -> their bit width (for --weights mixed, these
+    are fixed and the search chooses the rest)."""
+    if config is None:
+        return {}
+    weighted = [n for n in graph.nodes if op_of(n).weighted]
+    bits = {}
+    for key, value in read_config(Path(config)).items():
+        for node in layers_named(key, weighted, config, graph):
+            bits[node.name] = config_value(value, key, config)
     return bits
 
 
