@@ -14,6 +14,7 @@ from tinyq.pipeline import ConvertOptions, convert_model
 from tinyq.project import Project
 
 from tests.models.sanitized import run_sanitized
+from tests.models.test_bad_input import assert_clean_failure
 
 
 class Chain(nn.Module):
@@ -164,3 +165,10 @@ def test_pooling_runs_in_place_where_it_shrinks_the_arena(tmp_path):
     assert report["arena_bytes"] == 4096 + 64
     result = Project(out).test(calib[:4])
     assert result.bit_exact, result.first_mismatch
+
+
+def test_bad_in_place_mode_names_the_option(cli, tiny_files):
+    out = tiny_files["dir"] / "out"
+    r = cli("convert", tiny_files["model"], "--calib", tiny_files["calib"], "--in-place",
+            "sometimes", "-o", out)
+    assert_clean_failure(r, out, "--in-place 'sometimes'", "auto, all, off")
