@@ -6,7 +6,10 @@ counting plugin (markers around the kernel call), so MACs / instruction is exact
 run is checked bit-exact against the simulator first.
 
     .venv/bin/python benchmarks/kernel_shapes.py --targets qemu-m4,qemu-m55 \
-        [--out benchmarks/results_kernels.md]
+        [--weights int8,int4] [--out benchmarks/results_kernels.md]
+
+--weights lists weight widths (int8, int4: the s8s4 kernels); each target gets a column
+per width.
 """
 
 from __future__ import annotations
@@ -68,8 +71,10 @@ SHAPES = [
 ]
 
 
-def measure(shape: Shape, target: str, work: Path) -> tuple[int, int]:
-    """(instructions of the layer, MACs or elements) for one shape on one target."""
+def measure(shape: Shape, target: str, work: Path,
+            weights: str = "int8") -> tuple[int, int]:
+    """(instructions of the layer, MACs or elements) for one shape on one target, with
+    `weights` ("int8" or "int4") for its weighted layers."""
     torch.manual_seed(0)
     model = shape.build().eval()
     rng = np.random.default_rng(0)
@@ -79,7 +84,7 @@ def measure(shape: Shape, target: str, work: Path) -> tuple[int, int]:
     np.save(work / "calib.npy", calib)
     out = work / f"p_{target}"
     convert_model(path, out, ConvertOptions(calib=work / "calib.npy", target=target,
-                                            force=True))
+                                            weights=weights, force=True))
     project = Project(out)
     run = project.run_target(target, project.quantize_input(calib[:1]))
     if not run.bit_exact:
@@ -97,15 +102,20 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--only", default="", help="measure only shapes whose label "
                         "contains this text")
+    parser.add_argument("--weights", default="int8", help="comma-separated weight widths "
+                        "(int8, int4): one column per target and width")
     args = parser.parse_args(argv)
     targets = args.targets.split(",")
-    head = ["shape"] + [f"{t} MACs/instr" for t in targets] + ["CMSIS-NN M4", "CMSIS-NN M55"]
+    widths = args.weights.split(",")
+    runs = [(t, w) for t in targets for w in widths]
+    head = (["shape"] + [f"{t} MACs/instr" + ("" if widths == ["int8"] else f" {w}")
+                         for t, w in runs] + ["CMSIS-NN M4", "CMSIS-NN M55"])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     with tempfile.TemporaryDirectory() as tmp:
         for shape in [s for s in SHAPES if args.only in s.label]:
             cells = [shape.label]
-            for target in targets:
-                instr, work = measure(shape, target, Path(tmp))
+            for target, weights in runs:
+                instr, work = measure(shape, target, Path(tmp), weights)
                 ratio = instr / work if shape.op == "add" else work / instr
                 cells.append(f"{ratio:.3f}")
             cells += [f"{shape.cmsis_m4:g}", "-" if shape.cmsis_m55 is None

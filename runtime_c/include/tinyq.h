@@ -300,6 +300,17 @@ void tq_conv2d_s8_dsp(const tq_conv2d_params *p, const int8_t *restrict in,
 void tq_fc_s8_dsp(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
 void tq_dwconv2d_s8_dsp(const tq_dwconv2d_params *p, const int8_t *restrict in,
                         int8_t *restrict out);
+/* int4 weights: even filter_size: a two-pixel int16 column and two zero-padded int8
+ * windows of g = ceil(filter_size / 8) groups of 8; odd (filters start mid-byte): the
+ * same for g = ceil((filter_size + 1) / 8), a second column, and a word before each
+ * window. */
+#define TQ_CONV2D_S8S4_DSP_SCRATCH(filter_size)                                          \
+    ((filter_size) & 1 ? 80 * (((filter_size) + 8) / 8) + 8 : 48 * (((filter_size) + 7) / 8))
+void tq_conv2d_s8s4_dsp(const tq_conv2d_params *p, const int8_t *restrict in,
+                        int8_t *restrict out, int8_t *restrict scratch);
+void tq_fc_s8s4_dsp(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
+void tq_dwconv2d_s8s4_dsp(const tq_dwconv2d_params *p, const int8_t *restrict in,
+                          int8_t *restrict out);
 /* end of DSP variants */
 
 /* Cortex-M Helium / MVE (M55, M85). */

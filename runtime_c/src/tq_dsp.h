@@ -89,5 +89,44 @@ static inline void tq_widen_group(int8_t *col, int32_t g, uint32_t v)
     tq_store4(col + 8 * g + 4, (uint32_t)tq_sxtb16_odd(v));
 }
 
+/* (bottom of a, bottom of b) and (top of a, top of b) as halfword pairs: one PKHBT / PKHTB
+ * each, which GCC 12 does not form from the equivalent masks and shifts. */
+static inline uint32_t tq_pack_bottoms(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+static inline uint32_t tq_pack_tops(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+/* Int4 weights, 8 packed nibbles e0..e7 in a word u (e0 lowest): (u << s) & 0xF000F000
+ * for s = 0, 4, 8, 12 are the halfword pairs (e3, e7), (e2, e6), (e1, e5), (e0, e4), each
+ * nibble at the top of its halfword, i.e. 4096 * e as int16, one AND each. This widens 8
+ * activations x0..x7 into q[0..3] = (x3, x7), (x2, x6), (x1, x5), (x0, x4) to meet them.
+ * Products are then x4096: |x * 4096 e| <= 2^22, so 256 of them (TQ_S4_CHUNK groups of
+ * 8) sum exactly below 2^30; the kernels add each chunk's sum >> 12 (exact) to the
+ * int32 accumulator. */
+#define TQ_S4_CHUNK 32
+#define TQ_S4_MASK 0xF000F000u
+
+static inline void tq_pair8(const int8_t *x, uint32_t q[4])
+{
+    const uint32_t lo = tq_load4(x), hi = tq_load4(x + 4);
+    const uint32_t el = (uint32_t)__sxtb16((int8x4_t)lo); /* (x0, x2) */
+    const uint32_t ol = (uint32_t)tq_sxtb16_odd(lo);      /* (x1, x3) */
+    const uint32_t eh = (uint32_t)__sxtb16((int8x4_t)hi); /* (x4, x6) */
+    const uint32_t oh = (uint32_t)tq_sxtb16_odd(hi);      /* (x5, x7) */
+    q[0] = tq_pack_tops(ol, oh);
+    q[1] = tq_pack_tops(el, eh);
+    q[2] = tq_pack_bottoms(ol, oh);
+    q[3] = tq_pack_bottoms(el, eh);
+}
+
 #endif /* TQ_HAS_DSP */
 #endif /* TQ_DSP_H */

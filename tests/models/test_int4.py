@@ -59,8 +59,9 @@ def test_config_sets_bits_per_layer(projects):
     assert {layer["bits"] for layer in projects["int8"].report["layers"]} == {8}
     c_text = (projects["mixed"].path / "model.c").read_text()
     int8_calls = c_text.count("    TQ_CONV2D_S8(") + c_text.count("    tq_conv2d_s8(")
-    assert c_text.count("tq_conv2d_s8s4(") == 2 and int8_calls == 2  # (the DSP variant)
-    assert "tq_dwconv2d_s8s4(" in c_text and "tq_fc_s8s4(" in c_text
+    int4_calls = c_text.count("    TQ_CONV2D_S8S4(") + c_text.count("    tq_conv2d_s8s4(")
+    assert int4_calls == 2 and int8_calls == 2  # (macros: the DSP variants)
+    assert "    TQ_DWCONV2D_S8S4(" in c_text and "    TQ_FC_S8S4(" in c_text
 
 
 def test_report_weight_bytes_are_the_packed_size(projects):

@@ -27,10 +27,21 @@ def _conv_dsp_scratch(params: dict[str, Any]) -> int:
     return 24 * -(-params["k_h"] * params["k_w"] * params["in_c"] // 4)
 
 
+def _conv_s4_dsp_scratch(params: dict[str, Any]) -> int:
+    """TQ_CONV2D_S8S4_DSP_SCRATCH of tinyq.h: an int16 two-pixel column of g groups of 8
+    and two int8 windows of g groups; odd filter sizes a second column and a word before
+    each window (grouped: none)."""
+    if params["groups"] != 1:
+        return 0
+    fsz = params["k_h"] * params["k_w"] * params["in_c"]
+    return 80 * ((fsz + 8) // 8) + 8 if fsz % 2 else 48 * ((fsz + 7) // 8)
+
+
 # Variants that take a trailing `scratch` argument (tinyq.h), and the bytes one call needs
 # given its params. The planner gives each such call an arena region for its layer only.
 SCRATCH_BYTES: dict[str, Callable[[dict[str, Any]], int]] = {
     "tq_conv2d_s8_dsp": _conv_dsp_scratch,
+    "tq_conv2d_s8s4_dsp": _conv_s4_dsp_scratch,
 }
 
 

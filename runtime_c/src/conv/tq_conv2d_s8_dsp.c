@@ -14,72 +14,8 @@
 #if TQ_HAS_DSP
 #include "tinyq.h"
 #include "../tq_dsp.h"
+#include "../tq_gather.h"
 #include "../tq_requant.h"
-
-/* Small copies and fills, a word at a time (unaligned LDR/STR are legal on M4/M7/M33):
- * newlib-nano's memcpy and memset go byte by byte, which cost more than the dot products
- * on a 3-channel first layer. */
-static inline void copy_run(int8_t *dst, const int8_t *src, int32_t n)
-{
-    int32_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        tq_store4(dst + i, tq_load4(src + i));
-    }
-    for (; i < n; i++) {
-        dst[i] = src[i];
-    }
-}
-
-static inline void fill_run(int8_t *dst, uint32_t word, int32_t n)
-{
-    int32_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        tq_store4(dst + i, word);
-    }
-    for (; i < n; i++) {
-        dst[i] = (int8_t)word;
-    }
-}
-
-/* The int8 window of output pixel (oy, ox), fsz bytes at stage (padding = in_zp), zero
- * filled up to a multiple of 4. */
-static void gather(const tq_conv2d_params *p, const int8_t *in, int32_t oy, int32_t ox,
-                   int8_t *stage)
-{
-    const int32_t cin = p->in_c;
-    const int32_t row_len = p->k_w * cin;
-    const int32_t fsz = p->k_h * row_len;
-    const int32_t iy0 = oy * p->stride_h - p->pad_top;
-    const int32_t ix0 = ox * p->stride_w - p->pad_left;
-    const uint32_t zp4 = 0x01010101u * (uint8_t)p->in_zp;
-    int32_t kx_lo = 0;
-    while (kx_lo < p->k_w && ix0 + kx_lo * p->dil_w < 0) {
-        kx_lo++;
-    }
-    int32_t kx_hi = p->k_w;
-    while (kx_hi > kx_lo && ix0 + (kx_hi - 1) * p->dil_w >= p->in_w) {
-        kx_hi--;
-    }
-    for (int32_t ky = 0; ky < p->k_h; ky++) {
-        const int32_t iy = iy0 + ky * p->dil_h;
-        int8_t *dst = stage + ky * row_len;
-        if (iy < 0 || iy >= p->in_h || kx_lo >= kx_hi) {
-            fill_run(dst, zp4, row_len);
-            continue;
-        }
-        fill_run(dst, zp4, kx_lo * cin);
-        fill_run(dst + kx_hi * cin, zp4, (p->k_w - kx_hi) * cin);
-        const int8_t *src = in + ((size_t)iy * p->in_w + ix0 + kx_lo * p->dil_w) * cin;
-        if (p->dil_w == 1) {
-            copy_run(dst + kx_lo * cin, src, (kx_hi - kx_lo) * cin);
-        } else {
-            for (int32_t kx = kx_lo; kx < kx_hi; kx++) {
-                copy_run(dst + kx * cin, src + (size_t)(kx - kx_lo) * p->dil_w * cin, cin);
-            }
-        }
-    }
-    fill_run(stage + fsz, 0, ((fsz + 3) & ~3) - fsz);
-}
 
 /* Pixel `slot` (0 or 1) of the interleaved two-pixel column: group g of pixel s is the
  * word pair at 16 g + 8 s, so one pointer walks both pixels with two LDRDs. */
@@ -193,6 +129,10 @@ void tq_conv2d_s8_dsp(const tq_conv2d_params *p, const int8_t *restrict in,
     int8_t *col = scratch;                  /* 16 * groups bytes */
     int8_t *x0 = scratch + 16 * groups;     /* 4 * groups bytes each */
     int8_t *x1 = x0 + 4 * groups;
+    const int32_t fsz = p->k_h * p->k_w * p->in_c;
+    /* The windows' last group past fsz stays zero: gathers write fsz bytes only. */
+    tq_fill_run(x0 + fsz, 0, 4 * groups - fsz);
+    tq_fill_run(x1 + fsz, 0, 4 * groups - fsz);
     const int32_t n = p->out_h * p->out_w;
     /* A 1x1 window over the whole map with whole groups is the input pixel itself: widen
      * it from where it lies, no gather. */
@@ -207,8 +147,8 @@ void tq_conv2d_s8_dsp(const tq_conv2d_params *p, const int8_t *restrict in,
             w0 = in + (size_t)i * p->in_c;
             w1 = in + (size_t)j * p->in_c;
         } else {
-            gather(p, in, i / p->out_w, i % p->out_w, x0);
-            gather(p, in, j / p->out_w, j % p->out_w, x1);
+            tq_gather_window(p, in, i / p->out_w, i % p->out_w, x0);
+            tq_gather_window(p, in, j / p->out_w, j % p->out_w, x1);
         }
         widen(w0, col, groups, 0);
         widen(w1, col, groups, 1);

@@ -1,0 +1,101 @@
+"""Cortex-M DSP variants of the int4-weight (s8s4) kernels under QEMU: randomized
+single-layer models with --weights int4, firmware outputs bit-exact with the simulator,
+and the report naming the _dsp kernel that ran."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+
+from tests.kernels.test_dsp_kernels import conv_cases, dw_cases
+from tests.kernels.variant_case import run_case
+from tinyq.project import Project
+
+pytestmark = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
+                                reason="cross toolchains missing: scripts/install_toolchains.sh")
+
+
+# conv_cases draws cin 1..17, so filter sizes k * k * cin are odd (filters start mid-byte),
+# even, and multiples of 8, with tails of every length.
+
+
+def conv_model(case) -> tuple[nn.Module, tuple[int, ...]]:
+    cin, cout, k, stride, dil, pads, size = case
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.ZeroPad2d(pads), nn.Conv2d(cin, cout, k, stride, 0, dil),
+                          nn.ReLU())
+    return model, (1, cin, size, size + 1)
+
+
+@pytest.mark.parametrize("case", list(conv_cases(8, 21)), ids=str)
+def test_conv2d_s8s4_dsp_bit_exact(case, tmp_path):
+    model, shape = conv_model(case)
+    report = run_case(model, shape, "qemu-m4", tmp_path, seed=1, offset=1.0, weights="int4")
+    assert report["kernel_variants"]["tq_conv2d_s8s4"] == "tq_conv2d_s8s4_dsp"
+
+
+@pytest.mark.parametrize("target", ["qemu-m7", "qemu-m33"])
+def test_conv2d_s8s4_dsp_other_cores(target, tmp_path):
+    """An odd filter size (filters start mid-byte) with a tail, on the other DSP cores."""
+    model, shape = conv_model((5, 6, 3, 1, 1, (1, 1, 1, 1), 6))
+    report = run_case(model, shape, target, tmp_path, seed=2, weights="int4")
+    assert report["kernel_variants"]["tq_conv2d_s8s4"] == "tq_conv2d_s8s4_dsp"
+
+
+@pytest.mark.parametrize("case", [(4, 3, 1, 1, 1, 6), (8, 7, 1, 1, 3, 9), (6, 5, 2, 1, 2, 7),
+                                  (13, 3, 1, 2, 1, 6)] + list(dw_cases(2, 6)), ids=str)
+def test_dwconv2d_s8s4_dsp_bit_exact(case, tmp_path):
+    c, k, stride, dil, pad, size = case
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(c, c, k, stride, pad, dil, groups=c), nn.ReLU6())
+    report = run_case(model, (1, c, size, size + 2), "qemu-m4", tmp_path, seed=3, offset=1.0,
+                      weights="int4")
+    assert report["kernel_variants"]["tq_dwconv2d_s8s4"] == "tq_dwconv2d_s8s4_dsp"
+
+
+@pytest.mark.parametrize("target", ["qemu-m7", "qemu-m33"])
+def test_dwconv2d_s8s4_dsp_other_cores(target, tmp_path):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(6, 6, 3, 1, 1, groups=6))
+    report = run_case(model, (1, 6, 5, 6), target, tmp_path, seed=4, weights="int4")
+    assert report["kernel_variants"]["tq_dwconv2d_s8s4"] == "tq_dwconv2d_s8s4_dsp"
+
+
+@pytest.mark.parametrize("features", [(9 * 5 * 5, 7, 3), (64, 10, 5), (300, 3, 1),
+                                      (17, 11, 4)], ids=str)
+def test_linear_s8s4_dsp_bit_exact(features, tmp_path):
+    """Odd in_features (rows start mid-byte, tails), even ones, more than one chunk."""
+    n_in, hidden, n_out = features
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, n_out))
+    report = run_case(model, (1, n_in), "qemu-m4", tmp_path, seed=5, offset=0.5,
+                      weights="int4")
+    assert report["kernel_variants"]["tq_fc_s8s4"] == "tq_fc_s8s4_dsp"
+
+
+def test_grouped_conv_and_linear_s8s4_dsp_bit_exact(tmp_path):
+    """Grouped convolution (the reference inside the _dsp kernel) feeding linear layers."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(6, 9, 3, padding=1, groups=3), nn.Flatten(),
+                          nn.Linear(9 * 5 * 5, 7), nn.ReLU(), nn.Linear(7, 3))
+    report = run_case(model, (1, 6, 5, 5), "qemu-m33", tmp_path, seed=2, weights="int4")
+    assert report["kernel_variants"]["tq_fc_s8s4"] == "tq_fc_s8s4_dsp"
+
+
+def test_conv_s8s4_scratch_is_planned_in_the_arena(tmp_path):
+    """The int4 DSP conv's scratch is an arena region of TQ_CONV2D_S8S4_DSP_SCRATCH bytes
+    (odd filter size 27: two columns, 80 per group of 8 + 8; even 72: 48 per group) next
+    to live tensors, so an overrun would show as a mismatch; the host build of the same
+    project (reference kernels) ignores it and still matches."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3))
+    report = run_case(model, (1, 3, 9, 9), "qemu-m4", tmp_path, seed=5, weights="int4")
+    assert [layer["scratch_bytes"] for layer in report["layers"]] == [80 * 4 + 8, 48 * 9]
+    assert "TQ_CONV2D_S8S4((arena8 + " in (tmp_path / "p" / "model.c").read_text()
+    result = Project(tmp_path / "p").test(np.random.default_rng(0).standard_normal(
+        (2, 3, 9, 9)).astype(np.float32))
+    assert result.bit_exact
