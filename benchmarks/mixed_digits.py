@@ -136,8 +136,8 @@ def main(argv: list[str]) -> None:
             "exact weight bytes of the generated project (report.json `weight_bytes`). "
             "Top-1 / SQNR: integer simulator on the test set, SQNR of the dequantized "
             "output against float. Proxy: sum of the chosen HAWQ-V3 perturbations. "
-            "Instructions: the qemu-m4 kernel cost table's estimate (int8 layers use the "
-            "DSP kernels, int4 the portable s8s4 ones, so int4 is slower). Last column: "
+            "Instructions: the qemu-m4 kernel cost table's estimate (both widths run the "
+            "DSP kernels). Last column: "
             "the ILP weighing layers by their measured int4-alone output error instead.",
             ""]
     with tempfile.TemporaryDirectory() as tmp:
