@@ -1,5 +1,6 @@
 """cffi declarations read straight from runtime_c/include/tinyq.h (so they cannot drift):
-comments, preprocessor lines, the extern "C" guard and `restrict` are stripped."""
+comments, preprocessor lines (with their continuations), the extern "C" guard and
+`restrict` are stripped."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ def header_cdef(header: Path) -> str:
     text = header.read_text()
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
     text = re.sub(r"//[^\n]*", "", text)
+    text = re.sub(r"\\\n", " ", text)  # a macro continued over lines is one line
     lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith("#")]
     text = "\n".join(lines)
     text = text.replace('extern "C" {', "")
