@@ -30,9 +30,7 @@ Both are deterministic: a seeded generator draws the probes.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -42,6 +40,7 @@ from tinyq.metrics import sqnr_db
 from tinyq.ops import op_of
 from tinyq.quant.bit_variants import BitVariants
 from tinyq.quant.int4 import quantize_int4
+from tinyq.quant.threads import one_thread
 from tinyq.quant.weights import quantize_weights
 from tinyq.sim.float_exec import run_float
 from tinyq.sim.interpreter import run_int_output
@@ -86,19 +85,6 @@ def layer_sensitivities(variants: BitVariants, calib: np.ndarray, probes: int = 
                                        int(np.asarray(node.params["weight"]).size),
                                        traces[node.name], errors, mse, sqnr))
     return result
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """The Hessian-vector products run hundreds of small backward passes; on a loaded
-    2-core machine torch's thread pool made them 5x slower than one thread (digits: 13 s
-    against 2.5 s), so they run single-threaded and the setting is restored after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def forward(graph: Graph, x: torch.Tensor, weights: dict[str, torch.Tensor]) -> torch.Tensor:

@@ -1,5 +1,5 @@
 """Torch on one thread for the small-step optimisations of quantization (AdaRound,
-synthetic calibration)."""
+synthetic calibration, Hessian-vector products)."""
 
 from __future__ import annotations
 
