@@ -58,11 +58,11 @@ def row_loop(kernel: str, scratch: list[str], call: CCall, tag: str, args: list[
     a copy of its params narrowed to the band of input rows those output rows read."""
     if call.params_type not in ("tq_conv2d_params", "tq_dwconv2d_params") or len(args) != 3:
         raise AssertionError(f"{call.kernel} cannot run in place by rows")
-    params, buf = args[0], args[1]
+    buf = args[1]
     call_args = scratch + ["&band", f"{buf} + (size_t)b.first * {rows.row_bytes}",
                            f"tq_rows_slot(&{tag}_rows, {ring}, r)"]
-    return ["    {",
-            f"        {call.params_type} band = *{params};",
+    return ["    {   /* in place over its input, a few rows per call (tinyq.h, tq_rows) */",
+            f"        {call.params_type} band = {tag}_params;",
             f"        for (int32_t r = 0; r < {rows.height}; r += {rows.per_call}) {{",
             f"            const tq_rows_band_t b = tq_rows_band(&{tag}_rows, r);",
             "            band.in_h = b.rows;",
