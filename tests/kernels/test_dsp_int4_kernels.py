@@ -12,28 +12,16 @@ import torch
 import torch.nn as nn
 
 from tests.kernels.test_dsp_kernels import conv_cases, dw_cases
-from tests.kernels.variant_case import run_case
+from tests.kernels.variant_case import padded_conv, run_case
 from tinyq.project import Project
 
 pytestmark = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
                                 reason="cross toolchains missing: scripts/install_toolchains.sh")
 
 
-# conv_cases draws cin 1..17, so filter sizes k * k * cin are odd (filters start mid-byte),
-# even, and multiples of 8, with tails of every length.
-
-
-def conv_model(case) -> tuple[nn.Module, tuple[int, ...]]:
-    cin, cout, k, stride, dil, pads, size = case
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.ZeroPad2d(pads), nn.Conv2d(cin, cout, k, stride, 0, dil),
-                          nn.ReLU())
-    return model, (1, cin, size, size + 1)
-
-
 @pytest.mark.parametrize("case", list(conv_cases(8, 21)), ids=str)
 def test_conv2d_s8s4_dsp_bit_exact(case, tmp_path):
-    model, shape = conv_model(case)
+    model, shape = padded_conv(case)
     report = run_case(model, shape, "qemu-m4", tmp_path, seed=1, offset=1.0, weights="int4")
     assert report["kernel_variants"]["tq_conv2d_s8s4"] == "tq_conv2d_s8s4_dsp"
 
@@ -41,7 +29,7 @@ def test_conv2d_s8s4_dsp_bit_exact(case, tmp_path):
 @pytest.mark.parametrize("target", ["qemu-m7", "qemu-m33"])
 def test_conv2d_s8s4_dsp_other_cores(target, tmp_path):
     """An odd filter size (filters start mid-byte) with a tail, on the other DSP cores."""
-    model, shape = conv_model((5, 6, 3, 1, 1, (1, 1, 1, 1), 6))
+    model, shape = padded_conv((5, 6, 3, 1, 1, (1, 1, 1, 1), 6))
     report = run_case(model, shape, target, tmp_path, seed=2, weights="int4")
     assert report["kernel_variants"]["tq_conv2d_s8s4"] == "tq_conv2d_s8s4_dsp"
 

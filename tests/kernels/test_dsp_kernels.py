@@ -10,7 +10,8 @@ import pytest
 import torch
 import torch.nn as nn
 
-from tests.kernels.variant_case import run_case
+from tests.kernels.variant_case import conv_cases as variant_conv_cases
+from tests.kernels.variant_case import padded_conv, run_case
 from tinyq.project import Project
 
 pytestmark = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
@@ -18,24 +19,16 @@ pytestmark = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
 
 
 def conv_cases(n: int, seed: int):
-    rng = np.random.default_rng(seed)
-    for _ in range(n):
-        cin, cout = int(rng.integers(1, 18)), int(rng.integers(1, 18))
-        k = int(rng.choice([1, 3, 5]))
-        stride, dil = int(rng.integers(1, 3)), int(rng.integers(1, 3))
-        pads = tuple(int(v) for v in rng.integers(0, 3, 4))
-        size = dil * (k - 1) + 1 + int(rng.integers(0, 6))
-        yield cin, cout, k, stride, dil, pads, size
+    """cin, cout 1..17: filter sizes k * k * cin of every parity and remainder mod 4 and 8."""
+    return variant_conv_cases(n, seed, lambda rng: (int(rng.integers(1, 18)),
+                                                    int(rng.integers(1, 18))))
 
 
 @pytest.mark.parametrize("target", ["qemu-m4", "qemu-m7", "qemu-m33"])
 @pytest.mark.parametrize("case", list(conv_cases(4, 11)), ids=str)
 def test_conv2d_dsp_bit_exact(case, target, tmp_path):
-    cin, cout, k, stride, dil, pads, size = case
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.ZeroPad2d(pads), nn.Conv2d(cin, cout, k, stride, 0, dil),
-                          nn.ReLU())
-    report = run_case(model, (1, cin, size, size + 1), target, tmp_path, seed=1)
+    model, shape = padded_conv(case)
+    report = run_case(model, shape, target, tmp_path, seed=1)
     assert report["kernel_variants"]["tq_conv2d_s8"] == "tq_conv2d_s8_dsp"
 
 

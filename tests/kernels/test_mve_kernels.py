@@ -10,6 +10,8 @@ import pytest
 import torch
 import torch.nn as nn
 
+from tests.kernels.variant_case import conv_cases as variant_conv_cases
+from tests.kernels.variant_case import padded_conv
 from tests.kernels.variant_case import run_case as run_variant
 
 pytestmark = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None
@@ -24,26 +26,16 @@ def run_case(model: nn.Module, shape: tuple[int, ...], tmp_path, seed: int) -> d
 
 
 def conv_cases(n: int, seed: int):
-    """(cin, cout, k, stride, dil, pads, size): in_c mostly not a multiple of 16, runs
-    longer than a vector, out_c not a multiple of 4, asymmetric padding."""
-    rng = np.random.default_rng(seed)
-    for _ in range(n):
-        cin = int(rng.choice([1, 3, 5, 16, 19, 33]))
-        cout = int(rng.choice([1, 3, 4, 6, 9, 17]))
-        k = int(rng.choice([1, 3, 5]))
-        stride, dil = int(rng.integers(1, 3)), int(rng.integers(1, 3))
-        pads = tuple(int(v) for v in rng.integers(0, 3, 4))
-        size = dil * (k - 1) + 1 + int(rng.integers(0, 6))
-        yield cin, cout, k, stride, dil, pads, size
+    """in_c mostly not a multiple of 16, runs longer than a vector, out_c not a multiple of
+    4 (with asymmetric padding, stride and dilation)."""
+    return variant_conv_cases(n, seed, lambda rng: (int(rng.choice([1, 3, 5, 16, 19, 33])),
+                                                    int(rng.choice([1, 3, 4, 6, 9, 17]))))
 
 
 @pytest.mark.parametrize("case", list(conv_cases(8, 5)), ids=str)
 def test_conv2d_mve_bit_exact(case, tmp_path):
-    cin, cout, k, stride, dil, pads, size = case
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.ZeroPad2d(pads), nn.Conv2d(cin, cout, k, stride, 0, dil),
-                          nn.ReLU())
-    report = run_case(model, (1, cin, size, size + 1), tmp_path, seed=1)
+    model, shape = padded_conv(case)
+    report = run_case(model, shape, tmp_path, seed=1)
     assert report["kernel_variants"]["tq_conv2d_s8"] == "tq_conv2d_s8_mve"
 
 

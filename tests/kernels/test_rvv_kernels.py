@@ -10,6 +10,8 @@ import pytest
 import torch
 import torch.nn as nn
 
+from tests.kernels.variant_case import conv_cases as variant_conv_cases
+from tests.kernels.variant_case import padded_conv
 from tests.kernels.variant_case import run_case as run_variant
 
 TARGET = "qemu-rv32v"
@@ -30,14 +32,8 @@ def conv_cases(n: int, seed: int):
     dilation and asymmetric padding; first-layer-like (in_c 3) and wide (fsz > 256). The
     fixed cases reach each way the kernel reads a window (channel lanes, dot products over
     rows, over a patch, over a border window too large for a patch)."""
-    rng = np.random.default_rng(seed)
-    for _ in range(n):
-        cin, cout = int(rng.integers(1, 40)), int(rng.integers(1, 40))
-        k = int(rng.choice([1, 3, 5]))
-        stride, dil = int(rng.integers(1, 3)), int(rng.integers(1, 3))
-        pads = tuple(int(v) for v in rng.integers(0, 3, 4))
-        size = dil * (k - 1) + 1 + int(rng.integers(0, 6))
-        yield cin, cout, k, stride, dil, pads, size
+    yield from variant_conv_cases(n, seed, lambda rng: (int(rng.integers(1, 40)),
+                                                         int(rng.integers(1, 40))))
     yield 3, 16, 3, 1, 1, (1, 1, 1, 1), 9      # first layer: patch path
     yield 3, 8, 3, 2, 1, (1, 1, 1, 1), 12      # first layer, stride 2
     yield 37, 70, 3, 1, 1, (1, 0, 2, 1), 6     # fsz > 256 border windows, 3 oc chunks
@@ -50,12 +46,8 @@ def conv_cases(n: int, seed: int):
 
 @pytest.mark.parametrize("case", list(conv_cases(8, 21)), ids=str)
 def test_conv2d_rvv_bit_exact(case, tmp_path):
-    cin, cout, k, stride, dil, pads, size = case
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.ZeroPad2d(pads), nn.Conv2d(cin, cout, k, stride, 0, dil),
-                          nn.ReLU())
-    report = run_case(model, (1, cin, size, size + 1), tmp_path, seed=1,
-                      offset=2.5 if cin % 2 else 0.0)
+    model, shape = padded_conv(case)
+    report = run_case(model, shape, tmp_path, seed=1, offset=2.5 if case[0] % 2 else 0.0)
     assert report["kernel_variants"]["tq_conv2d_s8"] == "tq_conv2d_s8_rvv"
 
 

@@ -1,9 +1,11 @@
 """One randomized single-layer model converted for a QEMU target and run there, bit-exact
-with the simulator: the shared step of every ISA-variant test."""
+with the simulator: the shared step of every ISA-variant test; and the randomized
+convolution geometries those tests draw."""
 
 from __future__ import annotations
 
 import json
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -30,3 +32,30 @@ def run_case(model: nn.Module, shape: tuple[int, ...], target: str, tmp_path, se
     run = project.run_target(target, project.quantize_input(calib[:3]))
     assert run.bit_exact, f"input {run.first_mismatch} differs"
     return json.loads((out / "report.json").read_text())
+
+
+ConvCase = tuple[int, int, int, int, int, tuple[int, ...], int]
+
+
+def conv_cases(n: int, seed: int, channels: Callable[[np.random.Generator], tuple[int, int]]
+               ) -> Iterator[ConvCase]:
+    """n random (cin, cout, k, stride, dil, pads, size): `channels` draws (cin, cout) in the
+    way an ISA's tests need; k in {1, 3, 5}, stride and dilation 1 or 2, asymmetric
+    padding, and a map a little larger than the dilated kernel."""
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        cin, cout = channels(rng)
+        k = int(rng.choice([1, 3, 5]))
+        stride, dil = int(rng.integers(1, 3)), int(rng.integers(1, 3))
+        pads = tuple(int(v) for v in rng.integers(0, 3, 4))
+        size = dil * (k - 1) + 1 + int(rng.integers(0, 6))
+        yield cin, cout, k, stride, dil, pads, size
+
+
+def padded_conv(case: ConvCase) -> tuple[nn.Module, tuple[int, ...]]:
+    """The case as explicit zero padding, a convolution and a ReLU; its input shape."""
+    cin, cout, k, stride, dil, pads, size = case
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.ZeroPad2d(pads), nn.Conv2d(cin, cout, k, stride, 0, dil),
+                          nn.ReLU())
+    return model, (1, cin, size, size + 1)

@@ -42,7 +42,7 @@ def exported_input_shape(model: Any) -> tuple[int, ...] | None:
     program whose single tensor input has no recorded shape)."""
     if not isinstance(model, torch.export.ExportedProgram):
         return None
-    names = set(model.graph_signature.user_inputs)
-    shapes = [tuple(int(d) for d in n.meta["val"].shape) for n in model.graph.nodes
-              if n.op == "placeholder" and n.name in names and "val" in n.meta]
+    nodes = {n.name: n for n in model.graph.nodes}
+    metas = [nodes[name].meta for name in model.graph_signature.user_inputs if name in nodes]
+    shapes = [tuple(int(d) for d in meta["val"].shape) for meta in metas if "val" in meta]
     return shapes[0] if len(shapes) == 1 else None
