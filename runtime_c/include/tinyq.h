@@ -328,6 +328,16 @@ void tq_dwconv2d_s8_rvv(const tq_dwconv2d_params *p, const int8_t *restrict in,
                         int8_t *restrict out);
 void tq_fc_s8_rvv(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
 void tq_add_s8_rvv(const tq_add_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+/* Windows of more than 255 taps take the reference kernel. */
+void tq_avgpool2d_s8_rvv(const tq_avgpool2d_params *p, const int8_t *in, int8_t *out);
+/* int4 weights, unpacked in vector registers. Odd channel counts and channel multipliers
+ * other than 1 (depthwise), grouped convolutions and convolutions whose windows exceed 256
+ * activations with an odd k_w * in_c or k_w * in_c > 256 take the reference kernel. */
+void tq_conv2d_s8s4_rvv(const tq_conv2d_params *p, const int8_t *restrict in,
+                        int8_t *restrict out);
+void tq_dwconv2d_s8s4_rvv(const tq_dwconv2d_params *p, const int8_t *restrict in,
+                          int8_t *restrict out);
+void tq_fc_s8s4_rvv(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
 /* end of RVV variants */
 
 #ifdef __cplusplus

@@ -42,6 +42,11 @@ def conv_cases(n: int, seed: int):
     yield 16, 6, 3, 1, 1, (1, 1, 1, 1), 7      # dot products over rows, patched borders
     yield 5, 4, 5, 1, 2, (2, 1, 0, 2), 11      # dot products over a patch, dilation
     yield 5, 7, 5, 2, 1, (2, 2, 2, 2), 9       # dot products over a patch, stride
+    yield 3, 16, 3, 1, 1, (1, 1, 1, 1), 34     # pixel lanes: first layer, padded rows
+    yield 3, 8, 3, 2, 1, (1, 1, 1, 1), 40      # pixel lanes, stride 2
+    yield 8, 16, 1, 1, 1, (0, 0, 0, 0), 36     # pixel lanes: narrow pointwise, two passes
+    yield 5, 7, 3, 1, 1, (0, 2, 1, 0), 40      # pixel lanes: odd rows, overlapping blocks
+    yield 4, 2, 3, 1, 1, (1, 1, 1, 1), 36      # pixel lanes: fewer than three filters
 
 
 @pytest.mark.parametrize("case", list(conv_cases(8, 21)), ids=str)
@@ -53,7 +58,8 @@ def test_conv2d_rvv_bit_exact(case, tmp_path):
 
 def dwconv_cases(n: int, seed: int):
     """k 3 / 5 / 7, stride 1 / 2, dilation, channel multiplier 1 and 2, channel counts
-    past one vector (and past one 64-channel pass), padding on every side."""
+    past one vector (and past one 64-channel pass), padding on every side. (WIDE_DW_CASES:
+    rows wide enough for several (pixel, channel) lane passes.)"""
     rng = np.random.default_rng(seed)
     for i in range(n):
         c = int(rng.choice([2, 5, 8, 17, 33, 70]))
@@ -65,7 +71,11 @@ def dwconv_cases(n: int, seed: int):
         yield c, mult, k, stride, dil, pads, size
 
 
-@pytest.mark.parametrize("case", list(dwconv_cases(10, 5)), ids=str)
+WIDE_DW_CASES = [(8, 1, 3, 1, 1, (1, 1, 1, 1), 40), (16, 1, 5, 2, 1, (2, 2, 2, 2), 30),
+                 (6, 1, 3, 1, 2, (2, 0, 1, 3), 36)]
+
+
+@pytest.mark.parametrize("case", list(dwconv_cases(10, 5)) + WIDE_DW_CASES, ids=str)
 def test_dwconv2d_rvv_bit_exact(case, tmp_path):
     c, mult, k, stride, dil, pads, size = case
     torch.manual_seed(0)
@@ -102,3 +112,17 @@ def test_add_rvv_bit_exact(case, tmp_path):
     torch.manual_seed(0)
     report = run_case(Residual(c), (1, c, size, size + 1), tmp_path, seed=6, offset=offset)
     assert report["kernel_variants"]["tq_add_s8"] == "tq_add_s8_rvv"
+
+
+@pytest.mark.parametrize("case", [(5, 9, 3, 2, 1, False), (16, 7, 3, 1, 1, True),
+                                  (33, 6, 2, 2, 0, False), (40, 5, 0, 1, 0, False)], ids=str)
+def test_avgpool_rvv_bit_exact(case, tmp_path):
+    """Padded windows with and without count_include_pad, more than one 32-channel pass,
+    and a global pool (k = 0 below); the requantizing conv before it gives in_zp != 0."""
+    c, size, k, stride, pad, include = case
+    torch.manual_seed(0)
+    pool = (nn.AdaptiveAvgPool2d(1) if k == 0 else
+            nn.AvgPool2d(k, stride, pad, count_include_pad=include))
+    model = nn.Sequential(nn.Conv2d(3, c, 1), pool)
+    report = run_case(model, (1, 3, size, size + 1), tmp_path, seed=7, offset=1.0)
+    assert report["kernel_variants"]["tq_avgpool2d_s8"] == "tq_avgpool2d_s8_rvv"

@@ -8,7 +8,13 @@
  *   computes four output channels so one activation load serves four filters.
  * - Channel lanes (short windows, first layers, narrow pointwise): each output channel is
  *   an int32 lane; per tap a scalar activation times a strided load of that tap's weight in
- *   every filter, widened to int16, is multiply-accumulated (VWMACC.VX).
+ *   every filter, widened to int16, is multiply-accumulated (VWMACC.VX). Two neighbouring
+ *   pixels that both read their windows directly share each weight load (lane_sums2).
+ * - Pixel lanes (few channels, wide rows): the output pixels of a row whose windows lie
+ *   inside the image horizontally are int32 lanes, three filters per pass; per tap one
+ *   strided load of the pixels' activations serves the three filters' scalar weights, and
+ *   the pass requantizes and stores its own outputs (tq_rvv_pix3_run, tq_rvv.h). Window
+ *   rows above or below the image read a buffer of in_zp with lane stride 0.
  * The sums are the reference's int32 sums in another order: the converter bounds |acc|
  * below 2^31, so the bits are the same.
  *
@@ -28,8 +34,11 @@
 #include "../tq_requant.h"
 #include "../tq_rvv.h"
 
-#define OC_CHUNK 32   /* output channels whose int32 sums wait on the stack for requant */
-#define PATCH_MAX 256 /* bytes of one gathered window */
+#define OC_CHUNK 32    /* output channels whose int32 sums wait on the stack for requant */
+#define PATCH_MAX 256  /* bytes of one gathered window */
+#define PIX_MAX 32     /* output pixels per pass of pixel lanes (int32 lanes, e32 m8) */
+#define PIX_ROWS 11    /* window rows pixel lanes take */
+#define PIX_ROW_LEN 64 /* taps per window row pixel lanes take (bytes of in_zp) */
 
 /* Output channels as lanes: acc[j] = sum over `rows` runs of `len` activations of
  * x[t] * w[j * fsz + t] for the first vl of n channels (n <= OC_CHUNK); returns vl. Run r
@@ -84,47 +93,66 @@ static inline int32_t lane_sums(const int8_t *x, int32_t xs, int32_t len, int32_
     return vl;
 }
 
-static inline void copy_s8(int8_t *dst, const int8_t *src, int32_t n)
+/* lane_sums for two pixels whose windows have the same geometry, the second's activations
+ * dx bytes after the first's: each strided weight load serves both (acc and acc2). */
+static inline int32_t lane_sums2(const int8_t *x, int32_t dx, int32_t xs, int32_t len,
+                                 int32_t rows, const int8_t *w, int32_t fsz, int32_t n,
+                                 int32_t *acc, int32_t *acc2)
 {
-    int32_t vl;
+    int32_t vl, k, t;
+    const int8_t *w1, *u;
+    const int32_t x_adv = xs - len;
     __asm__ volatile(
-        "beqz %[n], 2f\n"
+        "vsetvli %[vl], %[n], e32, m8, ta, ma\n\t"
+        "vmv.v.i v16, 0\n\t"
+        "vmv.v.i v24, 0\n\t"
+        "vsetvli zero, %[vl], e16, m4, ta, ma\n"
         "1:\n\t"
-        "vsetvli %[vl], %[n], e8, m8, ta, ma\n\t"
-        "vle8.v v8, (%[s])\n\t"
-        "vse8.v v8, (%[d])\n\t"
-        "add %[s], %[s], %[vl]\n\t"
-        "add %[d], %[d], %[vl]\n\t"
-        "sub %[n], %[n], %[vl]\n\t"
-        "bnez %[n], 1b\n"
-        "2:"
-        : [d] "+r"(dst), [s] "+r"(src), [n] "+r"(n), [vl] "=&r"(vl)
-        :
+        "mv %[k], %[len]\n\t"
+        "andi %[t], %[k], 1\n\t"
+        "beqz %[t], 2f\n\t"
+        "vlse8.v v0, (%[w]), %[fsz]\n\t"
+        "vsext.vf2 v8, v0\n\t"
+        "add %[u], %[x], %[dx]\n\t"
+        "lb %[t], 0(%[x])\n\t"
+        "vwmacc.vx v16, %[t], v8\n\t"
+        "lb %[t], 0(%[u])\n\t"
+        "vwmacc.vx v24, %[t], v8\n\t"
+        "addi %[x], %[x], 1\n\t"
+        "addi %[w], %[w], 1\n\t"
+        "addi %[k], %[k], -1\n\t"
+        "beqz %[k], 3f\n"
+        "2:\n\t"
+        "addi %[w1], %[w], 1\n\t"
+        "vlse8.v v0, (%[w]), %[fsz]\n\t"
+        "vlse8.v v2, (%[w1]), %[fsz]\n\t"
+        "vsext.vf2 v8, v0\n\t"
+        "vsext.vf2 v12, v2\n\t"
+        "add %[u], %[x], %[dx]\n\t"
+        "lb %[t], 0(%[x])\n\t"
+        "vwmacc.vx v16, %[t], v8\n\t"
+        "lb %[t], 1(%[x])\n\t"
+        "vwmacc.vx v16, %[t], v12\n\t"
+        "lb %[t], 0(%[u])\n\t"
+        "vwmacc.vx v24, %[t], v8\n\t"
+        "lb %[t], 1(%[u])\n\t"
+        "vwmacc.vx v24, %[t], v12\n\t"
+        "addi %[x], %[x], 2\n\t"
+        "addi %[w], %[w], 2\n\t"
+        "addi %[k], %[k], -2\n\t"
+        "bnez %[k], 2b\n"
+        "3:\n\t"
+        "add %[x], %[x], %[xa]\n\t"
+        "addi %[rows], %[rows], -1\n\t"
+        "bnez %[rows], 1b\n\t"
+        "vsetvli zero, %[vl], e32, m8, ta, ma\n\t"
+        "vse32.v v16, (%[acc])\n\t"
+        "vse32.v v24, (%[acc2])"
+        : [x] "+r"(x), [w] "+r"(w), [rows] "+r"(rows), [vl] "=&r"(vl), [k] "=&r"(k),
+          [t] "=&r"(t), [u] "=&r"(u), [w1] "=&r"(w1)
+        : [n] "r"(n), [len] "r"(len), [fsz] "r"(fsz), [xa] "r"(x_adv), [dx] "r"(dx),
+          [acc] "r"(acc), [acc2] "r"(acc2)
         : "memory");
-}
-
-static inline void fill_s8(int8_t *dst, int32_t value, int32_t n)
-{
-    int32_t vl;
-    __asm__ volatile(
-        "beqz %[n], 2f\n"
-        "1:\n\t"
-        "vsetvli %[vl], %[n], e8, m8, ta, ma\n\t"
-        "vmv.v.x v8, %[v]\n\t"
-        "vse8.v v8, (%[d])\n\t"
-        "add %[d], %[d], %[vl]\n\t"
-        "sub %[n], %[n], %[vl]\n\t"
-        "bnez %[n], 1b\n"
-        "2:"
-        : [d] "+r"(dst), [n] "+r"(n), [vl] "=&r"(vl)
-        : [v] "r"(value)
-        : "memory");
-}
-
-static inline int32_t vlmax_e8m4(void)
-{
-    int32_t vl;
-    __asm__ volatile("vsetvli %0, zero, e8, m4, ta, ma" : "=r"(vl));
     return vl;
 }
 
@@ -194,19 +222,20 @@ static void gather_patch(const tq_conv2d_params *p, const int8_t *in, const wind
         const int32_t iy = v->iy0 + ky * p->dil_h;
         int8_t *dst = patch + ky * row_len;
         if (iy < 0 || iy >= p->in_h || v->kx_lo >= v->kx_hi) {
-            fill_s8(dst, p->in_zp, row_len);
+            tq_rvv_fill_s8(dst, p->in_zp, row_len);
             continue;
         }
         const int8_t *x = in + ((size_t)iy * p->in_w + v->ix0 + v->kx_lo * p->dil_w) * cin;
-        fill_s8(dst, p->in_zp, v->kx_lo * cin);
+        tq_rvv_fill_s8(dst, p->in_zp, v->kx_lo * cin);
         if (p->dil_w == 1) {
-            copy_s8(dst + v->kx_lo * cin, x, (v->kx_hi - v->kx_lo) * cin);
+            tq_rvv_copy_s8(dst + v->kx_lo * cin, x, (v->kx_hi - v->kx_lo) * cin);
         } else {
             for (int32_t kx = v->kx_lo; kx < v->kx_hi; kx++) {
-                copy_s8(dst + kx * cin, x + (size_t)(kx - v->kx_lo) * p->dil_w * cin, cin);
+                tq_rvv_copy_s8(dst + kx * cin, x + (size_t)(kx - v->kx_lo) * p->dil_w * cin,
+                               cin);
             }
         }
-        fill_s8(dst + v->kx_hi * cin, p->in_zp, (p->k_w - v->kx_hi) * cin);
+        tq_rvv_fill_s8(dst + v->kx_hi * cin, p->in_zp, (p->k_w - v->kx_hi) * cin);
     }
 }
 
@@ -265,6 +294,50 @@ static void requant_chunk(const tq_conv2d_params *p, const int32_t *acc, int32_t
     }
 }
 
+/* Output pixels [ox_lo, ox_hi) of row oy (windows inside the image horizontally) as
+ * lanes, three filters per pass (tq_rvv_pix3_run); window rows above or below the image
+ * read zbuf (row_len bytes of in_zp) with lane stride 0. */
+static void pixel_row(const tq_conv2d_params *p, const int8_t *in, int8_t *out, int32_t oy,
+                      int32_t ox_lo, int32_t ox_hi, const int8_t *zbuf)
+{
+    const int32_t cin = p->in_c;
+    const int32_t fsz = p->k_h * p->k_w * cin;
+    const int32_t iy0 = oy * p->stride_h - p->pad_top;
+    tq_rvv_pix_row rows[PIX_ROWS];
+    tq_rvv_pix3 a;
+    a.rows = rows;
+    a.n_rows = p->k_h;
+    a.row_len = p->k_w * cin;
+    a.ostride = p->out_c;
+    a.zp = p->out_zp;
+    a.lo = p->act_min;
+    a.hi = p->act_max;
+    for (int32_t ox0 = ox_lo; ox0 < ox_hi; ox0 += PIX_MAX) {
+        const int32_t n = ox_hi - ox0 < PIX_MAX ? ox_hi - ox0 : PIX_MAX;
+        const int32_t ix0 = ox0 * p->stride_w - p->pad_left;
+        for (int32_t ky = 0; ky < p->k_h; ky++) {
+            const int32_t iy = iy0 + ky * p->dil_h;
+            const int inside = iy >= 0 && iy < p->in_h;
+            rows[ky].x = inside ? in + ((size_t)iy * p->in_w + ix0) * cin : zbuf;
+            rows[ky].ls = inside ? p->stride_w * cin : 0;
+        }
+        a.out = out + ((size_t)oy * p->out_w + ox0) * p->out_c;
+        for (int32_t b = 0; b < p->out_c; b += 3) {
+            /* The last block ends at the last channel, overlapping earlier ones. */
+            const int32_t base = p->out_c < 3 ? 0 : b < p->out_c - 3 ? b : p->out_c - 3;
+            for (int32_t j = 0; j < 3; j++) {
+                const int32_t oc = base + j < p->out_c ? base + j : p->out_c - 1;
+                a.w[j] = p->weights + (size_t)oc * fsz;
+                a.oc[j] = oc;
+                a.bias[j] = p->bias[oc];
+                a.mult[j] = p->mult[oc];
+                a.d[j] = p->shift[oc] - 31;
+            }
+            tq_rvv_pix3_run(&a, n);
+        }
+    }
+}
+
 void tq_conv2d_s8_rvv(const tq_conv2d_params *p, const int8_t *restrict in,
                       int8_t *restrict out)
 {
@@ -277,7 +350,7 @@ void tq_conv2d_s8_rvv(const tq_conv2d_params *p, const int8_t *restrict in,
     const int32_t fsz = p->k_h * row_len;
     const int32_t span_h = (p->k_h - 1) * p->dil_h;
     const int32_t span_w = (p->k_w - 1) * p->dil_w;
-    const int32_t vlmax = vlmax_e8m4();
+    const int32_t vlmax = tq_rvv_vlmax_e8m4();
     const int32_t row_passes = p->k_h * ((row_len + vlmax - 1) / vlmax);
     const int32_t patch_passes = (fsz + vlmax - 1) / vlmax;
     /* A patch pays for its copy when it needs fewer vector passes than the rows do. */
@@ -291,20 +364,38 @@ void tq_conv2d_s8_rvv(const tq_conv2d_params *p, const int8_t *restrict in,
                              (100 + 24 * (patch_always ? patch_passes : row_passes)) +
                              (patch_always ? 60 : 0);
     const int lanes = fsz <= PATCH_MAX && lane_cost < dot_cost;
-    int vector_ok = 1;
-    for (int32_t oc = 0; oc < p->out_c; oc++) {
-        vector_ok &= p->shift[oc] >= 32;
+    const int vector_ok = tq_rvv_min_s8(p->shift, p->out_c) >= 32;
+    /* Output pixels whose windows lie inside the image horizontally: [ox_lo, ox_hi). */
+    const int32_t ox_lo = (p->pad_left + p->stride_w - 1) / p->stride_w;
+    const int32_t right = p->in_w - 1 + p->pad_left - span_w;
+    const int32_t ox_hi = right < 0 ? 0 : right / p->stride_w + 1 < p->out_w
+                                              ? right / p->stride_w + 1 : p->out_w;
+    /* Pixel lanes: ~12 per tap, ~10 per row and ~110 per pass of three filters over up to
+     * PIX_MAX pixels. */
+    const int32_t width = ox_hi - ox_lo < PIX_MAX ? ox_hi - ox_lo : PIX_MAX;
+    const int pix = vector_ok && p->dil_w == 1 && p->k_h <= PIX_ROWS &&
+                    row_len <= PIX_ROW_LEN && width > 0 &&
+                    (p->out_c + 2) / 3 * (12 * fsz + 10 * p->k_h + 110) <
+                        width * (lanes ? lane_cost : dot_cost);
+    int8_t zbuf[PIX_ROW_LEN];
+    if (pix) {
+        tq_rvv_fill_s8(zbuf, p->in_zp, row_len);
     }
     int8_t patch[PATCH_MAX];
-    int32_t acc[OC_CHUNK];
+    int32_t acc[2 * OC_CHUNK];
     if (fsz > PATCH_MAX) {
-        fill_s8(patch, p->in_zp, PATCH_MAX); /* the padded taps' activations */
+        tq_rvv_fill_s8(patch, p->in_zp, PATCH_MAX); /* the padded taps' activations */
     }
     for (int32_t oy = 0; oy < p->out_h; oy++) {
         window v;
         v.iy0 = oy * p->stride_h - p->pad_top;
         const int rows_inside = v.iy0 >= 0 && v.iy0 + span_h < p->in_h;
         for (int32_t ox = 0; ox < p->out_w; ox++) {
+            if (pix && ox == ox_lo) {
+                pixel_row(p, in, out, oy, ox_lo, ox_hi, zbuf);
+                ox = ox_hi - 1;
+                continue;
+            }
             v.ix0 = ox * p->stride_w - p->pad_left;
             v.kx_lo = 0;
             while (v.kx_lo < p->k_w && v.ix0 + v.kx_lo * p->dil_w < 0) {
@@ -315,6 +406,24 @@ void tq_conv2d_s8_rvv(const tq_conv2d_params *p, const int8_t *restrict in,
                 v.kx_hi--;
             }
             const int inside = rows_inside && v.ix0 >= 0 && v.ix0 + span_w < p->in_w;
+            const int32_t dx = p->stride_w * cin;
+            if (lanes && inside && p->dil_w == 1 && ox + 1 < p->out_w &&
+                v.ix0 + p->stride_w + span_w < p->in_w && !(pix && ox + 1 == ox_lo)) {
+                /* This pixel and the next read their windows directly: one pass. */
+                const int8_t *x = in + ((size_t)v.iy0 * p->in_w + v.ix0) * cin;
+                int8_t *o = out + ((size_t)oy * p->out_w + ox) * p->out_c;
+                for (int32_t oc0 = 0; oc0 < p->out_c;) {
+                    const int32_t left = p->out_c - oc0 < OC_CHUNK ? p->out_c - oc0 : OC_CHUNK;
+                    const int32_t nc = lane_sums2(x, dx, p->dil_h * p->in_w * cin, row_len,
+                                                  p->k_h, p->weights + (size_t)oc0 * fsz, fsz,
+                                                  left, acc, acc + OC_CHUNK);
+                    requant_chunk(p, acc, oc0, nc, vector_ok, o);
+                    requant_chunk(p, acc + OC_CHUNK, oc0, nc, vector_ok, o + p->out_c);
+                    oc0 += nc;
+                }
+                ox++;
+                continue;
+            }
             if (inside && p->dil_w == 1 && (lanes || !patch_always)) {
                 v.x = in + ((size_t)v.iy0 * p->in_w + v.ix0) * cin;
                 v.xs = p->dil_h * p->in_w * cin;

@@ -1,0 +1,361 @@
+/* Depthwise convolution with int4 weights on the RISC-V vector extension 1.0 (GNU inline
+ * assembly; see tq_conv2d_s8_rvv.c for why no vector register is clobbered or live across
+ * statements).
+ *
+ * The structure of tq_dwconv2d_s8_rvv (channels as int32 lanes, a window as rectangles of
+ * taps, padded taps read from a buffer of in_zp), with channel pairs as lanes: per tap,
+ * VLSEG2E8 splits the activations of 2 * vl channels into even and odd channels and VLE8
+ * loads their vl weight bytes, whose low nibbles (VSLL then VSRA by 12 after widening) are
+ * the even channels' weights and high nibbles (VSRA by 4) the odd ones'. Even and odd
+ * channels keep their own accumulators, stored interleaved by strided stores. With an even
+ * channel count every tap's weights start on a whole byte; odd channel counts and channel
+ * multipliers other than 1 use the reference kernel. Needs VLEN >= 128. */
+#include "tq_isa.h"
+
+#if TQ_HAS_RVV
+#include "tinyq.h"
+#include "../tq_requant.h"
+#include "../tq_rvv.h"
+
+#define CH_CHUNK 64 /* channels per pass: int32 sums on the stack, bytes of in_zp */
+#define PIX_LANES 32 /* int32 lanes (e32 m8) of a pass over (pixel, channel) lanes */
+#define PIX_ROWS 11  /* window rows pixel lanes take */
+
+/* One window row of a pixel-lane pass: pixel 0's channel 0 at its first tap, and the bytes
+ * from one tap to the next (0: a padded row read from the in_zp buffer). */
+typedef struct {
+    const int8_t *x;
+    int32_t x_col;
+} pix_row;
+
+/* A pixel-lane pass (offsets read by the assembly). */
+typedef struct {
+    const pix_row *rows;     /* 0 */
+    int32_t n_rows, k_w;     /* 4, 8 */
+    int32_t ch, pix_step;    /* 12, 16: channels; bytes between two pixels' inputs */
+    int32_t w_row;           /* 20: weight bytes skipped from one row's taps to the next */
+    const int8_t *w;         /* 24: tap 0's weights (packed) */
+    const int32_t *bias;     /* 28 */
+    const int32_t *mult;     /* 32 */
+    const int8_t *shift;     /* 36 */
+    int8_t *out;             /* 40: pixel 0's output channel 0 */
+    int32_t zp, lo, hi;      /* 44, 48, 52 */
+} pix_pass;
+
+/* Few channels, as in tq_dwconv2d_s8_rvv: lane i is channel c = i % ch of pixel i / ch,
+ * activations and weights gathered by indexed loads, weights from byte c / 2 of the tap
+ * (ch even: every tap starts on a whole byte) shifted left by 4 for even c, then
+ * arithmetically right by 4. Byte offsets are 8-bit: n * pix_step / ch < 256. */
+static void pix_run(const pix_pass *a, int32_t n)
+{
+    const pix_row *rp;
+    const int8_t *x, *w;
+    int32_t vl, r, k, t, u;
+    __asm__ volatile(
+        "vsetvli %[vl], %[n], e8, m2, ta, ma\n\t"
+        "lw %[t], 12(%[a])\n\t"
+        "lw %[u], 16(%[a])\n\t"
+        "vid.v v2\n\t"
+        "vremu.vx v6, v2, %[t]\n\t"
+        "vdivu.vx v4, v2, %[t]\n\t"
+        "vmul.vx v4, v4, %[u]\n\t"
+        "vadd.vv v4, v4, v6\n\t"
+        "vsrl.vi v12, v6, 1\n\t"
+        "vand.vi v14, v6, 1\n\t"
+        "vxor.vi v14, v14, 1\n\t"
+        "vsll.vi v14, v14, 2\n\t"
+        "vsetvli zero, %[vl], e32, m8, ta, ma\n\t"
+        "vmv.v.i v16, 0\n\t"
+        "lw %[rp], 0(%[a])\n\t"
+        "lw %[r], 4(%[a])\n\t"
+        "lw %[w], 24(%[a])\n\t"
+        "lw %[u], 12(%[a])\n\t"
+        "srli %[u], %[u], 1\n"
+        "1:\n\t"
+        "lw %[x], 0(%[rp])\n\t"
+        "lw %[t], 4(%[rp])\n\t"
+        "addi %[rp], %[rp], 8\n\t"
+        "lw %[k], 8(%[a])\n"
+        "2:\n\t"
+        "vsetvli zero, %[vl], e8, m2, ta, ma\n\t"
+        "vluxei8.v v0, (%[x]), v4\n\t"
+        "vluxei8.v v2, (%[w]), v12\n\t"
+        "vsll.vv v2, v2, v14\n\t"
+        "vsra.vi v2, v2, 4\n\t"
+        "vwmul.vv v8, v0, v2\n\t"
+        "vsetvli zero, %[vl], e16, m4, ta, ma\n\t"
+        "vwadd.wv v16, v16, v8\n\t"
+        "add %[x], %[x], %[t]\n\t"
+        "add %[w], %[w], %[u]\n\t"
+        "addi %[k], %[k], -1\n\t"
+        "bnez %[k], 2b\n\t"
+        "lw %[k], 20(%[a])\n\t"
+        "add %[w], %[w], %[k]\n\t"
+        "addi %[r], %[r], -1\n\t"
+        "bnez %[r], 1b\n\t"
+        /* Requantize as tq_rvv_requant, per-lane parameters gathered by channel. */
+        "csrwi vxrm, 0\n\t"
+        "vsetvli zero, %[vl], e8, m2, ta, ma\n\t"
+        "lw %[t], 36(%[a])\n\t"
+        "vluxei8.v v0, (%[t]), v6\n\t"
+        "vsll.vi v2, v6, 2\n\t"
+        "vsetvli zero, %[vl], e32, m8, ta, ma\n\t"
+        "lw %[t], 28(%[a])\n\t"
+        "vluxei8.v v24, (%[t]), v2\n\t"
+        "vadd.vv v16, v16, v24\n\t"
+        "lw %[t], 32(%[a])\n\t"
+        "vluxei8.v v24, (%[t]), v2\n\t"
+        "vmulh.vv v8, v16, v24\n\t"
+        "vmul.vv v16, v16, v24\n\t"
+        "vadd.vv v8, v8, v8\n\t"
+        "vsrl.vi v16, v16, 31\n\t"
+        "vor.vv v8, v8, v16\n\t"
+        "vsext.vf4 v24, v0\n\t"
+        "li %[t], 31\n\t"
+        "vsub.vx v24, v24, %[t]\n\t"
+        "vssra.vv v8, v8, v24\n\t"
+        "lw %[t], 44(%[a])\n\t"
+        "vadd.vx v8, v8, %[t]\n\t"
+        "lw %[t], 48(%[a])\n\t"
+        "vmax.vx v8, v8, %[t]\n\t"
+        "lw %[t], 52(%[a])\n\t"
+        "vmin.vx v8, v8, %[t]\n\t"
+        "vsetvli zero, %[vl], e16, m4, ta, ma\n\t"
+        "vnsrl.wi v16, v8, 0\n\t"
+        "vsetvli zero, %[vl], e8, m2, ta, ma\n\t"
+        "vnsrl.wi v0, v16, 0\n\t"
+        "lw %[t], 40(%[a])\n\t"
+        "vse8.v v0, (%[t])"
+        : [rp] "=&r"(rp), [x] "=&r"(x), [w] "=&r"(w), [vl] "=&r"(vl), [r] "=&r"(r),
+          [k] "=&r"(k), [t] "=&r"(t), [u] "=&r"(u)
+        : [a] "r"(a), [n] "r"(n)
+        : "memory");
+}
+
+
+/* Steps of one rectangle of taps, as in tq_dwconv2d_s8_rvv; w steps are in bytes. */
+typedef struct {
+    int32_t rows, cols;
+    int32_t x_col, w_col, x_row, w_row;
+} rect;
+
+/* acc_out[c] = (acc_in ? acc_in[c] : 0) + sum over the rectangle's taps of x[c] * w[c] for
+ * the first 2 * vl of 2 * n channels (n <= CH_CHUNK / 2); returns vl. */
+static inline int32_t rect_sums(const int8_t *x, const int8_t *w, const rect *r,
+                                const int32_t *acc_in, int32_t *acc_out, int32_t n)
+{
+    int32_t vl, k, t;
+    int32_t rows = r->rows;
+    __asm__ volatile(
+        "vsetvli %[vl], %[n], e32, m8, ta, ma\n\t"
+        "vmv.v.i v16, 0\n\t"
+        "vmv.v.i v24, 0\n\t"
+        "beqz %[ain], 1f\n\t"
+        "vlse32.v v16, (%[ain]), %[eight]\n\t"
+        "addi %[t], %[ain], 4\n\t"
+        "vlse32.v v24, (%[t]), %[eight]\n"
+        "1:\n\t"
+        "vsetvli zero, %[vl], e16, m4, ta, ma\n\t"
+        "beqz %[rows], 4f\n"
+        "2:\n\t"
+        "mv %[k], %[cols]\n"
+        "3:\n\t"
+        "vlseg2e8.v v0, (%[x])\n\t"
+        "vle8.v v4, (%[w])\n\t"
+        "vsext.vf2 v8, v0\n\t"
+        "vsext.vf2 v12, v4\n\t"
+        "vsll.vi v4, v12, 12\n\t"
+        "vsra.vi v4, v4, 12\n\t"
+        "vwmacc.vv v16, v8, v4\n\t"
+        "vsra.vi v12, v12, 4\n\t"
+        "vsext.vf2 v8, v2\n\t"
+        "vwmacc.vv v24, v8, v12\n\t"
+        "add %[x], %[x], %[xc]\n\t"
+        "add %[w], %[w], %[wc]\n\t"
+        "addi %[k], %[k], -1\n\t"
+        "bnez %[k], 3b\n\t"
+        "add %[x], %[x], %[xr]\n\t"
+        "add %[w], %[w], %[wr]\n\t"
+        "addi %[rows], %[rows], -1\n\t"
+        "bnez %[rows], 2b\n"
+        "4:\n\t"
+        "vsetvli zero, %[vl], e32, m8, ta, ma\n\t"
+        "vsse32.v v16, (%[aout]), %[eight]\n\t"
+        "addi %[t], %[aout], 4\n\t"
+        "vsse32.v v24, (%[t]), %[eight]"
+        : [x] "+r"(x), [w] "+r"(w), [rows] "+r"(rows), [vl] "=&r"(vl), [k] "=&r"(k),
+          [t] "=&r"(t)
+        : [n] "r"(n), [cols] "r"(r->cols), [xc] "r"(r->x_col), [wc] "r"(r->w_col),
+          [xr] "r"(r->x_row), [wr] "r"(r->w_row), [ain] "r"(acc_in), [aout] "r"(acc_out),
+          [eight] "r"(8)
+        : "memory");
+    return vl;
+}
+
+/* Rectangle of taps with `rows` x `cols` taps read from the input (inside) or from the
+ * in_zp buffer (padded, every x step 0). */
+static rect make_rect(const tq_dwconv2d_params *p, int32_t rows, int32_t cols, int inside)
+{
+    rect r;
+    r.rows = cols > 0 ? rows : 0;
+    r.cols = cols;
+    r.x_col = inside ? p->dil_w * p->in_c : 0;
+    r.w_col = p->out_c / 2;
+    r.x_row = inside ? p->dil_h * p->in_w * p->in_c - cols * r.x_col : 0;
+    r.w_row = (p->k_w - cols) * (p->out_c / 2);
+    return r;
+}
+
+/* Byte of the packed weights holding channel c0 (even) of tap (ky, kx). */
+static const int8_t *tap_weights(const tq_dwconv2d_params *p, int32_t ky, int32_t kx,
+                                 int32_t c0)
+{
+    return p->weights + ((ky * p->k_w + kx) * p->out_c + c0) / 2;
+}
+
+static void add_padded(const tq_dwconv2d_params *p, const int8_t *zbuf, int32_t ky, int32_t kx,
+                       int32_t rows, int32_t cols, int32_t c0, int32_t n, int32_t *acc)
+{
+    const rect r = make_rect(p, rows, cols, 0);
+    if (r.rows > 0) {
+        rect_sums(zbuf, tap_weights(p, ky, kx, c0), &r, acc, acc, n);
+    }
+}
+
+/* acc[c] for channels c0 .. c0 + 2 vl - 1 of one window whose taps [k[0], k[1]) x
+ * [k[2], k[3]) are inside the image (an empty inside has k = {k_h, k_h, k_w, k_w});
+ * n channel pairs wanted; returns vl. */
+static int32_t window_sums(const tq_dwconv2d_params *p, const int8_t *in, const int8_t *zbuf,
+                           int32_t iy0, int32_t ix0, const int32_t k[4], int32_t c0,
+                           int32_t n, int32_t *acc)
+{
+    const int32_t ky_lo = k[0], ky_hi = k[1], kx_lo = k[2], kx_hi = k[3];
+    const rect r = make_rect(p, ky_hi - ky_lo, kx_hi - kx_lo, 1);
+    const int8_t *x = zbuf;
+    const int8_t *w = tap_weights(p, 0, 0, c0);
+    if (r.rows > 0) {
+        x = in + ((size_t)(iy0 + ky_lo * p->dil_h) * p->in_w + ix0 + kx_lo * p->dil_w) *
+                     p->in_c + c0;
+        w = tap_weights(p, ky_lo, kx_lo, c0);
+    }
+    const int32_t vl = rect_sums(x, w, &r, NULL, acc, n);
+    if (p->in_zp != 0 && (r.rows != p->k_h || r.cols != p->k_w)) {
+        add_padded(p, zbuf, 0, 0, ky_lo, p->k_w, c0, n, acc);
+        add_padded(p, zbuf, ky_hi, 0, p->k_h - ky_hi, p->k_w, c0, n, acc);
+        add_padded(p, zbuf, ky_lo, 0, ky_hi - ky_lo, kx_lo, c0, n, acc);
+        add_padded(p, zbuf, ky_lo, kx_hi, ky_hi - ky_lo, p->k_w - kx_hi, c0, n, acc);
+    }
+    return vl;
+}
+
+static void inside_taps(int32_t i0, int32_t k, int32_t dil, int32_t size, int32_t *lo,
+                        int32_t *hi)
+{
+    int32_t a = 0;
+    while (a < k && i0 + a * dil < 0) {
+        a++;
+    }
+    int32_t b = k;
+    while (b > a && i0 + (b - 1) * dil >= size) {
+        b--;
+    }
+    *lo = a;
+    *hi = b;
+}
+
+/* Output pixels [ox_lo, ox_hi) of row oy, windows inside the image horizontally, as
+ * (pixel, channel) lanes (pix_run); rows above or below the image read zbuf. */
+static void pixel_row(const tq_dwconv2d_params *p, const int8_t *in, int8_t *out, int32_t oy,
+                      int32_t ox_lo, int32_t ox_hi, const int8_t *zbuf)
+{
+    const int32_t c = p->in_c;
+    const int32_t per_pass = PIX_LANES / c;
+    const int32_t iy0 = oy * p->stride_h - p->pad_top;
+    pix_row rows[PIX_ROWS];
+    pix_pass a;
+    a.rows = rows;
+    a.n_rows = p->k_h;
+    a.k_w = p->k_w;
+    a.ch = c;
+    a.pix_step = p->stride_w * c;
+    a.w_row = 0;
+    a.w = p->weights;
+    a.bias = p->bias;
+    a.mult = p->mult;
+    a.shift = p->shift;
+    a.zp = p->out_zp;
+    a.lo = p->act_min;
+    a.hi = p->act_max;
+    for (int32_t ox0 = ox_lo; ox0 < ox_hi; ox0 += per_pass) {
+        const int32_t n = ox_hi - ox0 < per_pass ? ox_hi - ox0 : per_pass;
+        const int32_t ix0 = ox0 * p->stride_w - p->pad_left;
+        for (int32_t ky = 0; ky < p->k_h; ky++) {
+            const int32_t iy = iy0 + ky * p->dil_h;
+            const int inside = iy >= 0 && iy < p->in_h;
+            rows[ky].x = inside ? in + ((size_t)iy * p->in_w + ix0) * c : zbuf;
+            rows[ky].x_col = inside ? p->dil_w * c : 0;
+        }
+        a.out = out + ((size_t)oy * p->out_w + ox0) * c;
+        pix_run(&a, n * c);
+    }
+}
+
+void tq_dwconv2d_s8s4_rvv(const tq_dwconv2d_params *p, const int8_t *restrict in,
+                          int8_t *restrict out)
+{
+    if (p->ch_mult != 1 || (p->out_c & 1)) {
+        tq_dwconv2d_s8s4(p, in, out);
+        return;
+    }
+    const int vector_ok = tq_rvv_min_s8(p->shift, p->out_c) >= 32;
+    int8_t zbuf[CH_CHUNK];
+    int32_t acc[CH_CHUNK];
+    tq_rvv_fill_s8(zbuf, p->in_zp, CH_CHUNK);
+    /* Output pixels whose windows lie inside the image horizontally: [ox_lo, ox_hi). With
+     * 16 channels or fewer they go as (pixel, channel) lanes, whose padded rows read at
+     * most 32 * stride_w bytes of zbuf. */
+    const int32_t ox_lo = (p->pad_left + p->stride_w - 1) / p->stride_w;
+    const int32_t right = p->in_w - 1 + p->pad_left - (p->k_w - 1) * p->dil_w;
+    const int32_t ox_hi = right < 0 ? 0 : right / p->stride_w + 1 < p->out_w
+                                              ? right / p->stride_w + 1 : p->out_w;
+    const int pix = vector_ok && p->in_c <= PIX_LANES / 2 && p->stride_w <= 2 &&
+                    p->k_h <= PIX_ROWS && ox_lo < ox_hi;
+    for (int32_t oy = 0; oy < p->out_h; oy++) {
+        const int32_t iy0 = oy * p->stride_h - p->pad_top;
+        int32_t ky_lo, ky_hi;
+        inside_taps(iy0, p->k_h, p->dil_h, p->in_h, &ky_lo, &ky_hi);
+        for (int32_t ox = 0; ox < p->out_w; ox++) {
+            if (pix && ox == ox_lo) {
+                pixel_row(p, in, out, oy, ox_lo, ox_hi, zbuf);
+                ox = ox_hi - 1;
+                continue;
+            }
+            const int32_t ix0 = ox * p->stride_w - p->pad_left;
+            int32_t k[4] = {ky_lo, ky_hi, 0, 0};
+            inside_taps(ix0, p->k_w, p->dil_w, p->in_w, &k[2], &k[3]);
+            if (k[0] >= k[1] || k[2] >= k[3]) {
+                k[0] = k[1] = p->k_h;
+                k[2] = k[3] = p->k_w;
+            }
+            int8_t *o = out + ((size_t)oy * p->out_w + ox) * p->out_c;
+            for (int32_t c0 = 0; c0 < p->out_c;) {
+                const int32_t left = (p->out_c - c0) / 2;
+                const int32_t n = left < CH_CHUNK / 2 ? left : CH_CHUNK / 2;
+                const int32_t nc = 2 * window_sums(p, in, zbuf, iy0, ix0, k, c0, n, acc);
+                if (vector_ok) {
+                    tq_rvv_requant(acc, p->bias + c0, p->mult + c0, p->shift + c0, nc, o + c0,
+                                   p->out_zp, p->act_min, p->act_max);
+                } else {
+                    for (int32_t i = 0; i < nc; i++) {
+                        const int32_t c = c0 + i;
+                        o[c] = tq_clamp_s8(p->out_zp + tq_requant(acc[i] + p->bias[c],
+                                                                  p->mult[c], p->shift[c]),
+                                           p->act_min, p->act_max);
+                    }
+                }
+                c0 += nc;
+            }
+        }
+    }
+}
+#endif /* TQ_HAS_RVV */
