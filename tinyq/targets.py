@@ -20,7 +20,8 @@ from typing import Any, NoReturn
 from tinyq.errors import TinyqError
 
 ARCHES = ("arm", "riscv", "host")
-ISA_FEATURES = ("dsp", "mve", "rvv")  # the TQ_HAS_* names of runtime_c/include/tq_isa.h
+# The TQ_HAS_* names of runtime_c/include/tq_isa.h (scalar: a 32-bit core with none of the rest).
+ISA_FEATURES = ("dsp", "mve", "rvv", "scalar")
 
 
 class UnknownTargetError(TinyqError, ValueError):

@@ -340,6 +340,21 @@ void tq_dwconv2d_s8s4_rvv(const tq_dwconv2d_params *p, const int8_t *restrict in
 void tq_fc_s8s4_rvv(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
 /* end of RVV variants */
 
+/* 32-bit cores without DSP / MVE / RVV (Cortex-M0+ / M3, rv32imc): plain C, register blocked
+ * for the core's register file. */
+void tq_conv2d_s8_scalar(const tq_conv2d_params *p, const int8_t *restrict in,
+                         int8_t *restrict out);
+void tq_dwconv2d_s8_scalar(const tq_dwconv2d_params *p, const int8_t *restrict in,
+                           int8_t *restrict out);
+void tq_fc_s8_scalar(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
+/* int4 weights: nibbles split in registers, no scratch. */
+void tq_conv2d_s8s4_scalar(const tq_conv2d_params *p, const int8_t *restrict in,
+                           int8_t *restrict out);
+void tq_dwconv2d_s8s4_scalar(const tq_dwconv2d_params *p, const int8_t *restrict in,
+                             int8_t *restrict out);
+void tq_fc_s8s4_scalar(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
+/* end of scalar variants */
+
 #ifdef __cplusplus
 }
 #endif

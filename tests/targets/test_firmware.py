@@ -84,7 +84,7 @@ def test_embedded_inputs_give_the_same_outputs(name: str, project: Path, tmp_pat
     np.testing.assert_array_equal(result.outputs, reference(inputs))
 
 
-@pytest.mark.parametrize("name", ["qemu-m4", "qemu-m55", "qemu-rv32"])
+@pytest.mark.parametrize("name", ["qemu-m4", "qemu-m55", "qemu-rv32", "qemu-m0plus"])
 def test_exit_status_comes_back(name: str, firmware, inputs: np.ndarray) -> None:
     target = load_target(name)
     skip_without_qemu(target)
@@ -100,6 +100,21 @@ def test_exit_status_comes_back(name: str, firmware, inputs: np.ndarray) -> None
     assert result.exit_code == 99 and "fault" in result.exit_message
     assert len(result.inferences) == 1
     assert run(fw, inputs[:, :-1].copy()).exit_code == 12  # tq_in.bin ends mid-input
+
+
+def test_m0plus_twin_runs_armv6m_code_like_the_rp2040(firmware) -> None:
+    """qemu-m0plus counts what an M0+ would run: its objects are ARMv6-M (the M3 under it
+    never sees a Thumb-2 instruction but the markers), compiled with the rp2040's flags."""
+    import subprocess
+
+    twin, board = load_target("qemu-m0plus"), load_target("rp2040")
+    skip_without_qemu(twin)
+    assert twin.arch_flags == board.arch_flags and twin.isa_features == board.isa_features
+    fw = firmware(twin)
+    assert fw.markers
+    attributes = subprocess.run([twin.tool("readelf"), "-A", str(fw.elf)], check=True,
+                                capture_output=True, text=True).stdout
+    assert "Tag_CPU_arch: v6S-M" in attributes and "Tag_THUMB_ISA_use: Thumb-1" in attributes
 
 
 def test_without_markers_there_are_no_regions(project: Path, tmp_path: Path,

@@ -14,9 +14,9 @@ from tinyq.errors import TinyqError
 from tinyq.targets import (MemoryRegion, TargetFileError, UnknownTargetError, list_targets,
                            load_target, parse_target_file, targets_dir)
 
-EMULATED = {"qemu-m3": "mps2-an385", "qemu-m4": "mps2-an386", "qemu-m7": "mps2-an500",
-            "qemu-m33": "mps2-an505", "qemu-m55": "mps3-an547", "qemu-rv32": "virt",
-            "qemu-rv32v": "virt"}
+EMULATED = {"qemu-m0plus": "mps2-an385", "qemu-m3": "mps2-an385", "qemu-m4": "mps2-an386",
+            "qemu-m7": "mps2-an500", "qemu-m33": "mps2-an505", "qemu-m55": "mps3-an547",
+            "qemu-rv32": "virt", "qemu-rv32v": "virt"}
 BOARDS = {"stm32f446", "stm32f746", "stm32h743", "stm32l4r5", "nrf52840", "rp2040", "esp32c3"}
 
 
@@ -28,7 +28,7 @@ def test_every_target_is_there() -> None:
 
 @pytest.mark.parametrize("alias, name", [
     ("stm32", "stm32f746"), ("nrf52", "nrf52840"), ("rp2040", "rp2040"),
-    ("esp32c3", "esp32c3"), ("cortex-m0plus", "rp2040"), ("cortex-m3", "qemu-m3"),
+    ("esp32c3", "esp32c3"), ("cortex-m0plus", "qemu-m0plus"), ("cortex-m3", "qemu-m3"),
     ("cortex-m4", "qemu-m4"), ("Cortex-M7", "qemu-m7"), ("cortex-m33", "qemu-m33"),
     ("cortex-m55", "qemu-m55"), ("riscv32", "qemu-rv32"), ("pico", "rp2040")])
 def test_aliases(alias: str, name: str) -> None:

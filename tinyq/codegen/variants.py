@@ -16,7 +16,8 @@ from typing import Any, Callable
 from tinyq.ir import Graph, Node
 from tinyq.ops import op_of
 
-FEATURE_MACRO = {"dsp": "TQ_HAS_DSP", "mve": "TQ_HAS_MVE", "rvv": "TQ_HAS_RVV"}
+FEATURE_MACRO = {"dsp": "TQ_HAS_DSP", "mve": "TQ_HAS_MVE", "rvv": "TQ_HAS_RVV",
+                 "scalar": "TQ_HAS_SCALAR"}
 
 
 def _conv_dsp_scratch(params: dict[str, Any]) -> int:
