@@ -341,15 +341,20 @@ void tq_fc_s8s4_rvv(const tq_fc_params *p, const int8_t *restrict in, int8_t *re
 /* end of RVV variants */
 
 /* 32-bit cores without DSP / MVE / RVV (Cortex-M0+ / M3, rv32imc): plain C, register blocked
- * for the core's register file. */
+ * for the core's register file. The convolutions gather border windows (and short-run
+ * first-layer windows) of up to TQ_SC_PATCH bytes into scratch:
+ * TQ_CONV2D_SCALAR_SCRATCH(k_h * k_w * in_c) bytes (0 for larger windows and grouped
+ * convolutions, which never gather). */
+#define TQ_SC_PATCH 576
+#define TQ_CONV2D_SCALAR_SCRATCH(fsz) ((fsz) <= TQ_SC_PATCH ? 2 * (fsz) : 0)
 void tq_conv2d_s8_scalar(const tq_conv2d_params *p, const int8_t *restrict in,
-                         int8_t *restrict out);
+                         int8_t *restrict out, int8_t *restrict scratch);
 void tq_dwconv2d_s8_scalar(const tq_dwconv2d_params *p, const int8_t *restrict in,
                            int8_t *restrict out);
 void tq_fc_s8_scalar(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
-/* int4 weights: nibbles split in registers, no scratch. */
+/* int4 weights: nibbles split in registers; the convolution's scratch as int8's. */
 void tq_conv2d_s8s4_scalar(const tq_conv2d_params *p, const int8_t *restrict in,
-                           int8_t *restrict out);
+                           int8_t *restrict out, int8_t *restrict scratch);
 void tq_dwconv2d_s8s4_scalar(const tq_dwconv2d_params *p, const int8_t *restrict in,
                              int8_t *restrict out);
 void tq_fc_s8s4_scalar(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);

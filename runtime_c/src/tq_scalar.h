@@ -22,7 +22,6 @@
 #define TQ_SC_OCB 2
 #endif
 
-#define TQ_SC_PATCH 576 /* bytes of one gathered window, two on the stack (3x3x64) */
 
 /* sum over i < n of x[i] * w[i], two per step so the loads use immediate offsets. */
 static inline int32_t tq_sc_dot(const int8_t *x, const int8_t *w, int32_t n)

@@ -38,11 +38,23 @@ def _conv_s4_dsp_scratch(params: dict[str, Any]) -> int:
     return 80 * ((fsz + 8) // 8) + 8 if fsz % 2 else 48 * ((fsz + 7) // 8)
 
 
+SCALAR_PATCH = 576  # TQ_SC_PATCH of tinyq.h
+
+
+def _conv_scalar_scratch(params: dict[str, Any]) -> int:
+    """TQ_CONV2D_SCALAR_SCRATCH of tinyq.h: two gathered windows of up to TQ_SC_PATCH
+    bytes (grouped: none)."""
+    fsz = params["k_h"] * params["k_w"] * params["in_c"]
+    return 2 * fsz if params["groups"] == 1 and fsz <= SCALAR_PATCH else 0
+
+
 # Variants that take a trailing `scratch` argument (tinyq.h), and the bytes one call needs
 # given its params. The planner gives each such call an arena region for its layer only.
 SCRATCH_BYTES: dict[str, Callable[[dict[str, Any]], int]] = {
     "tq_conv2d_s8_dsp": _conv_dsp_scratch,
     "tq_conv2d_s8s4_dsp": _conv_s4_dsp_scratch,
+    "tq_conv2d_s8_scalar": _conv_scalar_scratch,
+    "tq_conv2d_s8s4_scalar": _conv_scalar_scratch,
 }
 
 

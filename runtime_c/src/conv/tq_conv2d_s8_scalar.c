@@ -6,7 +6,7 @@
  * in place as runs of contiguous bytes (k_w * in_c per kernel row when dil_w is 1, else
  * in_c per tap); the filter's runs are contiguous in OHWI, so its pointers only advance.
  * A border window (and every window when the runs are short, as in first layers) is
- * gathered with its padding into a stack patch of at most TQ_SC_PATCH bytes and read as
+ * gathered with its padding into scratch of at most TQ_SC_PATCH bytes and read as
  * one run. Larger border windows, and the channels past the last whole block, go one
  * channel at a time: the inside taps as dot products, the padded ones as in_zp times their
  * weights' sum. Grouped convolutions use the reference kernel. */
@@ -188,7 +188,7 @@ static void pixel(const tq_conv2d_params *p, const int8_t *in, int32_t iy0, int3
 }
 
 void tq_conv2d_s8_scalar(const tq_conv2d_params *p, const int8_t *restrict in,
-                         int8_t *restrict out)
+                         int8_t *restrict out, int8_t *restrict scratch)
 {
     if (p->groups != 1) {
         tq_conv2d_s8(p, in, out);
@@ -201,7 +201,8 @@ void tq_conv2d_s8_scalar(const tq_conv2d_params *p, const int8_t *restrict in,
     const runs flat = {1, 1, fsz, 0, 0, fsz};
     const int32_t span_h = (p->k_h - 1) * p->dil_h;
     const int32_t span_w = (p->k_w - 1) * p->dil_w;
-    int8_t patch[2][TQ_SC_PATCH];
+    /* Scratch exists (TQ_CONV2D_SCALAR_SCRATCH) only for windows of up to TQ_SC_PATCH. */
+    int8_t *patch[2] = {scratch, fsz <= TQ_SC_PATCH ? scratch + fsz : scratch};
     /* Short runs (first layers: in_c 1-3) cost each channel block TQ_SC_RUN_COST
      * instructions of set-up per run; gathering a window costs ~4 per byte, once for all
      * blocks (measured: conv 3x3 3->16 and 3->8 s2 stay direct, a 10x4 1->64 gathers). */

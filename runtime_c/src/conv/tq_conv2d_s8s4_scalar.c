@@ -4,7 +4,7 @@
  * 2 (ARM) output channels of sums in registers, interior windows read in place as runs,
  * other windows gathered with their padding (at most TQ_SC_PATCH bytes) and read as one
  * run. Each weight byte is read once and split into its two nibbles in registers, which
- * serve two activations of each pixel: no unpacked copy of a filter, no scratch. This
+ * serve two activations of each pixel: no unpacked copy of a filter (scratch holds only gathered windows). This
  * needs every run to start on a byte: an even filter size, and even runs (in_c even) to
  * read in place. Odd filter sizes (filters start mid-byte), grouped convolutions, and
  * windows too large to gather that cannot be read in place use the reference kernel; the
@@ -141,7 +141,7 @@ static void pixel(const tq_conv2d_params *p, const int8_t *in, int32_t iy0, int3
 }
 
 void tq_conv2d_s8s4_scalar(const tq_conv2d_params *p, const int8_t *restrict in,
-                           int8_t *restrict out)
+                           int8_t *restrict out, int8_t *restrict scratch)
 {
     const int32_t cin = p->in_c;
     const int32_t fsz = p->k_h * p->k_w * cin;
@@ -156,7 +156,8 @@ void tq_conv2d_s8s4_scalar(const tq_conv2d_params *p, const int8_t *restrict in,
     }
     const int32_t span_h = (p->k_h - 1) * p->dil_h;
     const int32_t span_w = (p->k_w - 1) * p->dil_w;
-    int8_t patch[2][TQ_SC_PATCH];
+    /* Scratch exists (TQ_CONV2D_SCALAR_SCRATCH) only for windows of up to TQ_SC_PATCH. */
+    int8_t *patch[2] = {scratch, fsz <= TQ_SC_PATCH ? scratch + fsz : scratch};
     const int32_t n = p->out_h * p->out_w;
     int32_t oy = 0, ox = 0;
     for (int32_t i = 0; i < n; i += 2) {
