@@ -314,11 +314,30 @@ void tq_dwconv2d_s8s4_dsp(const tq_dwconv2d_params *p, const int8_t *restrict in
 /* end of DSP variants */
 
 /* Cortex-M Helium / MVE (M55, M85). */
+/* Scratch: three pixels' windows (filter_size rounded up to 4 bytes each) and their int32
+ * sums (out_c rounded up to 4 each); none when grouped. */
+#define TQ_CONV2D_MVE_SCRATCH(filter_size, out_c)                                        \
+    (3 * (((filter_size) + 3) & ~3) + 12 * (((out_c) + 3) & ~3))
 void tq_conv2d_s8_mve(const tq_conv2d_params *p, const int8_t *restrict in,
-                      int8_t *restrict out);
+                      int8_t *restrict out, int8_t *restrict scratch);
+/* Scratch: the int32 sums of three pixels (in_c rounded up to 4 each) and one padded
+ * window of up to 7x7 taps x 16 channels (784 bytes). */
+#define TQ_DWCONV2D_MVE_SCRATCH(in_c) (12 * (((in_c) + 3) & ~3) + 784)
 void tq_dwconv2d_s8_mve(const tq_dwconv2d_params *p, const int8_t *restrict in,
-                        int8_t *restrict out);
+                        int8_t *restrict out, int8_t *restrict scratch);
 void tq_fc_s8_mve(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
+/* int4 weights. Scratch: with L = filter_size + 1 rounded up to 32, the window behind a
+ * zero (L + 16), three de-interleaved windows (3 L; twice that for odd filter sizes) and
+ * the int32 sums of three pixels (out_c rounded up to 4 each); none when grouped. */
+#define TQ_CONV2D_S8S4_MVE_SCRATCH(filter_size, out_c)                                   \
+    ((((filter_size) + 32) & ~31) * (4 + 3 * ((filter_size) & 1)) + 16 +                  \
+     12 * (((out_c) + 3) & ~3))
+void tq_conv2d_s8s4_mve(const tq_conv2d_params *p, const int8_t *restrict in,
+                        int8_t *restrict out, int8_t *restrict scratch);
+void tq_fc_s8s4_mve(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
+/* Scratch: TQ_DWCONV2D_MVE_SCRATCH (none for odd in_c: the reference runs). */
+void tq_dwconv2d_s8s4_mve(const tq_dwconv2d_params *p, const int8_t *restrict in,
+                          int8_t *restrict out, int8_t *restrict scratch);
 /* end of MVE variants */
 
 /* RISC-V vector extension 1.0 (inline assembly). */

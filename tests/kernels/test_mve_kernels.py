@@ -21,8 +21,9 @@ pytestmark = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None
 TARGET = "qemu-m55"
 
 
-def run_case(model: nn.Module, shape: tuple[int, ...], tmp_path, seed: int) -> dict:
-    return run_variant(model, shape, TARGET, tmp_path, seed)
+def run_case(model: nn.Module, shape: tuple[int, ...], tmp_path, seed: int,
+             offset: float = 0.0) -> dict:
+    return run_variant(model, shape, TARGET, tmp_path, seed, offset)
 
 
 def conv_cases(n: int, seed: int):
@@ -69,6 +70,20 @@ def test_dwconv2d_mve_bit_exact(case, tmp_path):
     assert report["kernel_variants"]["tq_dwconv2d_s8"] == "tq_dwconv2d_s8_mve"
 
 
+@pytest.mark.parametrize("case", [(8, 1, 3, 1, 1, 1, 6), (12, 1, 3, 2, 1, 1, 7),
+                                  (16, 1, 5, 1, 1, 2, 8), (21, 1, 3, 1, 2, 2, 7),
+                                  (29, 1, 7, 2, 1, 3, 9), (37, 1, 3, 1, 1, 0, 5),
+                                  (64, 1, 3, 1, 1, 1, 5), (24, 1, 5, 2, 1, 2, 9)], ids=str)
+def test_dwconv2d_mve_channel_groups(case, tmp_path):
+    """Channel counts that are multiples of 16, of 8, and neither (the last group overlaps),
+    with padding (the gathered window), stride, dilation, 3x3 / 5x5 / 7x7."""
+    c, mult, k, stride, dil, pad, size = case
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(c, c * mult, k, stride, pad, dil, groups=c))
+    report = run_case(model, (1, c, size, size + 2), tmp_path, seed=3, offset=1.0)
+    assert report["kernel_variants"]["tq_dwconv2d_s8"] == "tq_dwconv2d_s8_mve"
+
+
 def test_grouped_conv_and_linear_mve_bit_exact(tmp_path):
     torch.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(6, 9, 3, padding=1, groups=3), nn.Flatten(),
@@ -81,12 +96,14 @@ class Cancel(nn.Module):
     """Two equal channels subtracted: a tiny output scale, so the requantization shift
     drops to 33, the edge of the vector requantization (VRSHL by -1)."""
 
-    def __init__(self) -> None:
+    def __init__(self, ratio: float = 1.001, offset: float = 0.0) -> None:
         super().__init__()
         self.a, self.b = nn.Conv2d(3, 8, 3, padding=1), nn.Conv2d(8, 5, 3, padding=1)
         with torch.no_grad():
-            self.a.weight[1] = self.a.weight[0] * 1.001
-            self.a.bias[1] = self.a.bias[0]
+            self.a.weight[1] = self.a.weight[0] * ratio
+            self.a.bias[1] = self.a.bias[0] + offset
+            if offset:
+                self.b.bias.zero_()
             self.b.weight.zero_()
             self.b.weight[:, 0, 1, 1] = 1.0
             self.b.weight[:, 1, 1, 1] = -1.0
@@ -96,7 +113,10 @@ class Cancel(nn.Module):
         return self.b(self.a(x))
 
 
-def test_conv2d_mve_small_shift(tmp_path):
+@pytest.mark.parametrize("ratio,offset", [(1.001, 0.0), (1.0, 0.2), (1.0, 0.06), (1.0, 0.01)])
+def test_conv2d_mve_small_shift(ratio, offset, tmp_path):
+    """Shifts of 33 and below (a constant output difference: a tiny output scale), so the
+    vector requantization's low-word path (shift <= 32) runs too."""
     torch.manual_seed(0)
-    report = run_case(Cancel(), (1, 3, 6, 7), tmp_path, seed=1)
+    report = run_case(Cancel(ratio, offset), (1, 3, 6, 7), tmp_path, seed=1)
     assert report["kernel_variants"]["tq_conv2d_s8"] == "tq_conv2d_s8_mve"

@@ -28,9 +28,6 @@ from tinyq.targets import Target
 
 RUNTIME = Path(__file__).resolve().parent.parent.parent / "runtime_c"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-RUNTIME_HEADERS = ("include/tinyq.h", "include/tq_isa.h", "src/tq_requant.h", "src/tq_dsp.h",
-                   "src/tq_int4.h", "src/tq_rvv.h", "src/tq_window.h", "src/tq_gather.h",
-                   "src/tq_scalar.h")
 
 
 def runtime_root() -> Path:
@@ -90,7 +87,10 @@ def fill(d: Path, graph: Graph, plan: Plan, name: str, target: Target, origin: s
     (d / f"{name}.c").write_text(src.source)
     (d / f"{name}_weights.c").write_text(src.weights)
     (d / f"{name}_weights.h").write_text(src.weights_header)
-    for rel in list(RUNTIME_HEADERS) + [k.removeprefix("runtime/") for k in kernels]:
+    # Every runtime header goes along (kernels include each other's helpers); of the .c
+    # files, only the kernels the model calls.
+    headers = sorted(str(h.relative_to(runtime)) for h in runtime.glob("*/*.h"))
+    for rel in headers + [k.removeprefix("runtime/") for k in kernels]:
         dest = d / "runtime" / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(runtime / rel, dest)

@@ -48,6 +48,39 @@ def _conv_scalar_scratch(params: dict[str, Any]) -> int:
     return 2 * fsz if params["groups"] == 1 and fsz <= SCALAR_PATCH else 0
 
 
+def _conv_mve_scratch(params: dict[str, Any]) -> int:
+    """TQ_CONV2D_MVE_SCRATCH of tinyq.h: three pixels' windows and their int32 sums
+    (grouped: none)."""
+    if params["groups"] != 1:
+        return 0
+    fsz = params["k_h"] * params["k_w"] * params["in_c"]
+    return 3 * ((fsz + 3) & ~3) + 12 * ((params["out_c"] + 3) & ~3)
+
+
+def _conv_s4_mve_scratch(params: dict[str, Any]) -> int:
+    """TQ_CONV2D_S8S4_MVE_SCRATCH of tinyq.h: the window behind a zero, three
+    de-interleaved windows (six for odd filter sizes) and three pixels' int32 sums
+    (grouped: none)."""
+    if params["groups"] != 1:
+        return 0
+    fsz = params["k_h"] * params["k_w"] * params["in_c"]
+    block = (fsz + 32) & ~31
+    return block * (4 + 3 * (fsz & 1)) + 16 + 12 * ((params["out_c"] + 3) & ~3)
+
+
+def _dw_mve_scratch(params: dict[str, Any]) -> int:
+    """TQ_DWCONV2D_MVE_SCRATCH of tinyq.h: three pixels' int32 sums and a 7x7x16 window
+    (none where the kernel runs the reference: ch_mult != 1, in_c < 8, above 7x7)."""
+    if params["ch_mult"] != 1 or params["in_c"] < 8 or params["k_h"] * params["k_w"] > 49:
+        return 0
+    return 12 * ((params["in_c"] + 3) & ~3) + 784
+
+
+def _dw_s4_mve_scratch(params: dict[str, Any]) -> int:
+    """As int8's; odd channel counts run the reference (filters start mid-byte)."""
+    return 0 if params["in_c"] % 2 else _dw_mve_scratch(params)
+
+
 # Variants that take a trailing `scratch` argument (tinyq.h), and the bytes one call needs
 # given its params. The planner gives each such call an arena region for its layer only.
 SCRATCH_BYTES: dict[str, Callable[[dict[str, Any]], int]] = {
@@ -55,6 +88,10 @@ SCRATCH_BYTES: dict[str, Callable[[dict[str, Any]], int]] = {
     "tq_conv2d_s8s4_dsp": _conv_s4_dsp_scratch,
     "tq_conv2d_s8_scalar": _conv_scalar_scratch,
     "tq_conv2d_s8s4_scalar": _conv_scalar_scratch,
+    "tq_conv2d_s8_mve": _conv_mve_scratch,
+    "tq_conv2d_s8s4_mve": _conv_s4_mve_scratch,
+    "tq_dwconv2d_s8_mve": _dw_mve_scratch,
+    "tq_dwconv2d_s8s4_mve": _dw_s4_mve_scratch,
 }
 
 

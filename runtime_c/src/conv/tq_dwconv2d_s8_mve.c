@@ -1,173 +1,191 @@
-/* Depthwise convolution on Helium (MVE), ch_mult == 1: eight channels per pass, activations
+/* Depthwise convolution on Helium (MVE), ch_mult == 1, at least 8 channels, up to 7x7: per
+ * output pixel, groups of 16 (or 8) channels run one asm loop over the taps: activations
  * and weights widened to int16 lanes by VLDRB.S16, products widened to int32 by VMULLB /
- * VMULLT; padded taps multiply in_zp. Other channel multipliers use the reference kernel. */
+ * VMULLT (even / odd channels in separate accumulators, re-interleaved by VST20/VST21 into
+ * scratch). A pixel whose window reaches into the padding first copies the group's window
+ * into a small buffer with in_zp in the padded taps. The last group overlaps the one before
+ * rather than running short. Three pixels' sums are requantized together
+ * (tq_mve_requant3). Other channel multipliers, fewer channels, larger kernels: the
+ * reference kernel. */
 #include "tq_isa.h"
 
-#if TQ_HAS_MVE
-#include <arm_mve.h>
+/* The asm needs r7: -O0 keeps it as the frame pointer, so unoptimized builds get the
+ * reference arithmetic under this name. */
+#if TQ_HAS_MVE && defined(__OPTIMIZE__)
 #include <stddef.h>
 #include "tinyq.h"
-#include "../tq_requant.h"
+#include "../tq_mve.h"
 #include "../tq_window.h"
 
+#define TQ_DW_MAX_TAPS 49 /* the window buffer holds 7x7 taps; larger kernels: reference */
+
+/* Where a group's taps are: tap (ky, kx) at x + ky * xrow + kx * xcol; weights w + tap * c. */
 typedef struct {
-    int32_t c, k_w, in_zp, xrow, xcol;
-    int32_t ky0, ky1, kx0, kx1; /* inside part of the window */
-    int32_t k_h, padded;
-} tq_dwwin;
+    const int8_t *x, *w;
+    int32_t xcol, xrow, c, k_w, k_h;
+} tq_taps;
 
-/* Eight channels per pass in int16 lanes: VMULLB / VMULLT multiply the even / odd lanes
- * into int32, so acc.e holds channels 0, 2, 4, 6 and acc.o channels 1, 3, 5, 7. */
-typedef struct {
-    int32x4_t e, o;
-} tq_acc8;
+/* One tap of eight channels: even channels into QE, odd ones into QO (int32). */
+#define TQ_DW_TAP8(OFF, QE, QO)                                                          \
+    "vldrb.s16 q4, [%[x], #" OFF "]\n"                                                   \
+    "vldrb.s16 q5, [%[w], #" OFF "]\n"                                                   \
+    "vmullb.s16 q6, q4, q5\n"                                                            \
+    "vadd.i32 " QE ", " QE ", q6\n"                                                      \
+    "vmullt.s16 q6, q4, q5\n"                                                            \
+    "vadd.i32 " QO ", " QO ", q6\n"
 
-static inline __attribute__((always_inline)) tq_acc8
-mac8(tq_acc8 a, int16x8_t x, const int8_t *w, int tail, mve_pred16_t pr)
+/* The sums of g = 16 (or 8) channels over all taps into acc[0 .. g), in channel order:
+ * per tap two loads of eight activations and eight weights, two widening multiplies and
+ * two adds per eight channels; VST20/VST21 re-interleave the even / odd sums. The widening
+ * loads take low base registers ("l"). */
+static void taps(const tq_taps *t, int g, int32_t *acc)
 {
-    const int16x8_t wv = tail ? vldrbq_z_s16(w, pr) : vldrbq_s16(w);
-    a.e = vaddq_s32(a.e, vmullbq_int_s16(x, wv));
-    a.o = vaddq_s32(a.o, vmulltq_int_s16(x, wv));
-    return a;
-}
-
-/* All taps of channels [c0, c0 + 8), a predicated tail when fewer are left. Only predicates
- * computed by vctp at run time: GCC 12.2 miscompiles constant predicate masks. */
-static inline __attribute__((always_inline)) tq_acc8
-dw_taps(const tq_dwwin *g, const int8_t *x, const int8_t *w, tq_acc8 a, int tail,
-        mve_pred16_t pr)
-{
-    const int8_t *xr = x;
-    for (int32_t ky = g->ky0; ky < g->ky1; ky++) {
-        const int8_t *wt = w + (ky * g->k_w + g->kx0) * g->c;
-        const int8_t *xt = xr;
-        for (int32_t kx = g->kx0; kx < g->kx1; kx++) {
-            a = mac8(a, tail ? vldrbq_z_s16(xt, pr) : vldrbq_s16(xt), wt, tail, pr);
-            xt += g->xcol;
-            wt += g->c;
-        }
-        if (ky + 1 < g->ky1) {
-            xr += g->xrow;
-        }
-    }
-    if (!g->padded) {
-        return a;
-    }
-    /* Padded taps: whole rows above and below the image, columns beside it. */
-    const int16x8_t zv = vdupq_n_s16((int16_t)g->in_zp);
-    for (int32_t ky = 0; ky < g->k_h; ky++) {
-        const int row_in = ky >= g->ky0 && ky < g->ky1;
-        const int32_t skip_from = row_in ? g->kx0 : g->k_w;
-        for (int32_t kx = 0; kx < skip_from; kx++) {
-            a = mac8(a, zv, w + (ky * g->k_w + kx) * g->c, tail, pr);
-        }
-        for (int32_t kx = row_in ? g->kx1 : g->k_w; kx < g->k_w; kx++) {
-            a = mac8(a, zv, w + (ky * g->k_w + kx) * g->c, tail, pr);
-        }
-    }
-    return a;
-}
-
-/* Exact vector form of tq_requant for shift >= 33 (see tq_conv2d_s8_mve.c): VMULH, then
- * VRSHL by -(shift - 32). `idx` is {0, 2, 4, 6}: the gathers pick even or odd channels. */
-static inline __attribute__((always_inline)) int32x4_t
-dw_requant(const tq_dwconv2d_params *p, int32x4_t acc, int32_t c, uint32x4_t idx,
-           mve_pred16_t pr)
-{
-    const int32x4_t m = vldrwq_gather_shifted_offset_z_s32(p->mult + c, idx, pr);
-    const int32x4_t sh = vldrbq_gather_offset_z_s32(p->shift + c, idx, pr);
-    int32x4_t r = vrshlq_s32(vmulhq_s32(acc, m), vsubq_s32(vdupq_n_s32(32), sh));
-    r = vaddq_s32(r, vdupq_n_s32(p->out_zp));
-    return vminq_s32(vmaxq_s32(r, vdupq_n_s32(p->act_min)), vdupq_n_s32(p->act_max));
-}
-
-static inline __attribute__((always_inline)) void
-dw_block(const tq_dwconv2d_params *p, const tq_dwwin *g, const int8_t *x, int32_t c0,
-         int32_t n, int vec, int tail, int8_t *o)
-{
-    const mve_pred16_t pr = vctp16q((uint32_t)n);
-    const mve_pred16_t pe = vctp32q((uint32_t)(n + 1) / 2);
-    const mve_pred16_t po = vctp32q((uint32_t)n / 2);
-    const int32_t c1 = c0 + (n > 1); /* first odd channel (unused when n == 1) */
-    const uint32x4_t idx = vidupq_n_u32(0, 2);
-    tq_acc8 a;
-    a.e = vldrwq_gather_shifted_offset_z_s32(p->bias + c0, idx, pe);
-    a.o = vldrwq_gather_shifted_offset_z_s32(p->bias + c1, idx, po);
-    a = dw_taps(g, x + c0, p->weights + c0, a, tail, pr);
-    if (vec) {
-        int16x8_t r = vdupq_n_s16(0);
-        r = vmovnbq_s32(r, dw_requant(p, a.e, c0, idx, pe));
-        r = vmovntq_s32(r, dw_requant(p, a.o, c1, idx, po));
-        if (tail) {
-            vstrbq_p_s16(o + c0, r, pr);
-        } else {
-            vstrbq_s16(o + c0, r);
-        }
+    const int8_t *x = t->x, *w = t->w;
+    const int32_t radj = t->xrow - t->k_w * t->xcol;
+    int32_t rows = t->k_h;
+    if (g == 16) {
+        __asm__ volatile("vmov.i32 q0, #0\n"
+                         "vmov.i32 q1, #0\n"
+                         "vmov.i32 q2, #0\n"
+                         "vmov.i32 q3, #0\n"
+                         "0:\n"
+                         "dls lr, %[kw]\n"
+                         "1:\n" TQ_DW_TAP8("0", "q0", "q1") TQ_DW_TAP8("8", "q2", "q3")
+                         "add %[x], %[x], %[xcol]\n"
+                         "add %[w], %[w], %[c]\n"
+                         "le lr, 1b\n"
+                         "add %[x], %[x], %[radj]\n"
+                         "subs %[rows], %[rows], #1\n"
+                         "bne 0b\n"
+                         "vst20.32 {q0, q1}, [%[acc]]\n"
+                         "vst21.32 {q0, q1}, [%[acc]]!\n"
+                         "vst20.32 {q2, q3}, [%[acc]]\n"
+                         "vst21.32 {q2, q3}, [%[acc]]\n"
+                         : [x] "+l"(x), [w] "+l"(w), [rows] "+r"(rows), [acc] "+r"(acc)
+                         : [xcol] "r"(t->xcol), [c] "r"(t->c), [kw] "r"(t->k_w),
+                           [radj] "r"(radj)
+                         : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "lr", "cc", "memory");
         return;
     }
-    int32_t e[4], od[4];
-    vst1q_s32(e, a.e);
-    vst1q_s32(od, a.o);
-    for (int32_t j = 0; j < n; j++) {
-        const int32_t acc = (j & 1) ? od[j / 2] : e[j / 2];
-        const int32_t v = tq_requant(acc, p->mult[c0 + j], p->shift[c0 + j]);
-        o[c0 + j] = tq_clamp_s8(p->out_zp + v, p->act_min, p->act_max);
+    __asm__ volatile("vmov.i32 q0, #0\n"
+                     "vmov.i32 q1, #0\n"
+                     "0:\n"
+                     "dls lr, %[kw]\n"
+                     "1:\n" TQ_DW_TAP8("0", "q0", "q1")
+                     "add %[x], %[x], %[xcol]\n"
+                     "add %[w], %[w], %[c]\n"
+                     "le lr, 1b\n"
+                     "add %[x], %[x], %[radj]\n"
+                     "subs %[rows], %[rows], #1\n"
+                     "bne 0b\n"
+                     "vst20.32 {q0, q1}, [%[acc]]\n"
+                     "vst21.32 {q0, q1}, [%[acc]]\n"
+                     : [x] "+l"(x), [w] "+l"(w), [rows] "+r"(rows)
+                     : [acc] "r"(acc), [xcol] "r"(t->xcol), [c] "r"(t->c), [kw] "r"(t->k_w),
+                       [radj] "r"(radj)
+                     : "q0", "q1", "q4", "q5", "q6", "lr", "cc", "memory");
+}
+
+/* The window of channels [c0, c0 + g) into buf ([k_h][k_w][g]): in_zp everywhere, then
+ * the taps inside the input copied over it. */
+static void gather(const tq_dwconv2d_params *p, const int8_t *in, int32_t iy0, int32_t ix0,
+                   int32_t c0, int g, int8_t *buf)
+{
+    tq_mve_fill(buf, (int8_t)p->in_zp, p->k_h * p->k_w * g);
+    const int32_t ky0 = first_inside(iy0, p->dil_h, p->k_h);
+    const int32_t ky1 = end_inside(iy0, p->dil_h, p->k_h, p->in_h, ky0);
+    const int32_t kx0 = first_inside(ix0, p->dil_w, p->k_w);
+    const int32_t kx1 = end_inside(ix0, p->dil_w, p->k_w, p->in_w, kx0);
+    const mve_pred16_t pr = vctp8q((uint32_t)g);
+    const int32_t xcol = p->dil_w * p->in_c;
+    for (int32_t ky = ky0; ky < ky1; ky++) {
+        const int8_t *x = in + ((ptrdiff_t)(iy0 + ky * p->dil_h) * p->in_w + ix0 +
+                                kx0 * p->dil_w) * p->in_c + c0;
+        int8_t *d = buf + (ky * p->k_w + kx0) * g;
+        for (int32_t kx = kx0; kx < kx1; kx++, x += xcol, d += g) {
+            vstrbq_p_s8(d, vldrbq_z_s8(x, pr), pr);
+        }
     }
 }
 
-static int shifts_above_32(const int8_t *shift, int32_t n)
+/* Channels [cg, cg + g) of the pixel whose window starts at (iy0, ix0): sums into acc. */
+static void pixel_group(const tq_dwconv2d_params *p, const int8_t *in, int32_t iy0,
+                        int32_t ix0, int inside, int32_t cg, int g, int8_t *buf, int32_t *acc)
 {
-    for (int32_t i = 0; i < n; i++) {
-        if (shift[i] <= 32) {
-            return 0;
-        }
+    const int32_t c = p->in_c;
+    tq_taps t = {buf, p->weights + cg, g, p->k_w * g, c, p->k_w, p->k_h};
+    if (inside) {
+        t.x = in + ((ptrdiff_t)iy0 * p->in_w + ix0) * c + cg;
+        t.xcol = p->dil_w * c;
+        t.xrow = p->dil_h * p->in_w * c;
+    } else {
+        gather(p, in, iy0, ix0, cg, g, buf);
     }
-    return 1;
+    taps(&t, g, acc + cg);
+}
+
+static int inside_rows(const tq_dwconv2d_params *p, int32_t iy0)
+{
+    return first_inside(iy0, p->dil_h, p->k_h) == 0 &&
+           end_inside(iy0, p->dil_h, p->k_h, p->in_h, 0) == p->k_h;
+}
+
+static int inside_cols(const tq_dwconv2d_params *p, int32_t ix0)
+{
+    return first_inside(ix0, p->dil_w, p->k_w) == 0 &&
+           end_inside(ix0, p->dil_w, p->k_w, p->in_w, 0) == p->k_w;
 }
 
 void tq_dwconv2d_s8_mve(const tq_dwconv2d_params *p, const int8_t *restrict in,
-                        int8_t *restrict out)
+                        int8_t *restrict out, int8_t *restrict scratch)
 {
-    if (p->ch_mult != 1) {
+    const int32_t c = p->in_c;
+    if (p->ch_mult != 1 || c < 8 || p->k_h * p->k_w > TQ_DW_MAX_TAPS) {
         tq_dwconv2d_s8(p, in, out);
         return;
     }
-    const int32_t c = p->in_c;
-    const int32_t c8 = c & ~7;
-    const int vec = shifts_above_32(p->shift, c);
-    tq_dwwin g;
-    g.c = c;
-    g.k_w = p->k_w;
-    g.k_h = p->k_h;
-    g.in_zp = p->in_zp;
-    g.xrow = p->dil_h * p->in_w * c;
-    g.xcol = p->dil_w * c;
-    for (int32_t oy = 0; oy < p->out_h; oy++) {
-        const int32_t iy0 = oy * p->stride_h - p->pad_top;
-        g.ky0 = first_inside(iy0, p->dil_h, p->k_h);
-        g.ky1 = end_inside(iy0, p->dil_h, p->k_h, p->in_h, g.ky0);
-        for (int32_t ox = 0; ox < p->out_w; ox++) {
+    const int32_t stride = (c + 3) & ~3;
+    int32_t *acc = (int32_t *)(void *)scratch;
+    int8_t *buf = scratch + 12 * stride;
+    const tq_mve_rq rq = {p->bias, p->mult, p->shift, c, p->out_zp, p->act_min, p->act_max,
+                          !tq_mve_shifts_above_32(p->shift, c)};
+    /* Groups of 16, then the rest r as one group overlapping the one before: of 8 when
+     * r <= 8, else of 16 (or two of 8 when there are fewer than 16 channels in all). */
+    const int32_t c16 = c & ~15, r = c - c16;
+    const int g_last = r > 8 && c >= 16 ? 16 : 8;
+    const int32_t npix = p->out_h * p->out_w;
+    for (int32_t s = 0; s < npix; s += 3) {
+        /* Three pixels per requantization pass; the last three overlap the ones before. */
+        const int32_t first = s + 3 <= npix || npix < 3 ? s : npix - 3;
+        int8_t *o[3];
+        for (int i = 0; i < 3; i++) {
+            const int32_t pix = first + i < npix ? first + i : npix - 1;
+            const int32_t oy = pix / p->out_w, ox = pix - oy * p->out_w;
+            const int32_t iy0 = oy * p->stride_h - p->pad_top;
             const int32_t ix0 = ox * p->stride_w - p->pad_left;
-            g.kx0 = first_inside(ix0, p->dil_w, p->k_w);
-            g.kx1 = end_inside(ix0, p->dil_w, p->k_w, p->in_w, g.kx0);
-            g.padded = g.ky0 > 0 || g.ky1 < p->k_h || g.kx0 > 0 || g.kx1 < p->k_w;
-            if (g.kx0 == g.kx1) {
-                g.ky1 = g.ky0; /* no inside column: every tap is padding */
+            const int inside = inside_rows(p, iy0) && inside_cols(p, ix0);
+            int32_t *a = acc + i * stride;
+            for (int32_t c0 = 0; c0 < c16; c0 += 16) {
+                pixel_group(p, in, iy0, ix0, inside, c0, 16, buf, a);
             }
-            const int8_t *x = in;
-            if (g.ky1 > g.ky0) {
-                const int32_t iy = iy0 + g.ky0 * p->dil_h;
-                x = in + ((ptrdiff_t)iy * p->in_w + ix0 + g.kx0 * p->dil_w) * c;
+            if (r > 8 && c < 16) {
+                pixel_group(p, in, iy0, ix0, inside, 0, 8, buf, a);
             }
-            int8_t *o = out + ((size_t)oy * p->out_w + ox) * c;
-            for (int32_t c0 = 0; c0 < c8; c0 += 8) {
-                dw_block(p, &g, x, c0, 8, vec, 0, o);
+            if (r > 0) {
+                pixel_group(p, in, iy0, ix0, inside, c - g_last, g_last, buf, a);
             }
-            if (c8 < c) {
-                dw_block(p, &g, x, c8, c - c8, vec, 1, o);
-            }
-            g.ky1 = end_inside(iy0, p->dil_h, p->k_h, p->in_h, g.ky0);
+            o[i] = out + (size_t)pix * c;
         }
+        tq_mve_requant3(&rq, acc, stride, o);
     }
+}
+#elif TQ_HAS_MVE
+#include "tinyq.h"
+
+void tq_dwconv2d_s8_mve(const tq_dwconv2d_params *p, const int8_t *restrict in,
+                        int8_t *restrict out, int8_t *restrict scratch)
+{
+    (void)scratch;
+    tq_dwconv2d_s8(p, in, out);
 }
 #endif /* TQ_HAS_MVE */

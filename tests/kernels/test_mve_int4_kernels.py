@@ -1,0 +1,77 @@
+"""Cortex-M55 Helium (MVE) variants of the int4-weight (s8s4) kernels under QEMU:
+randomized single-layer models with --weights int4, firmware outputs bit-exact with the
+simulator, and the report naming the _mve kernel that ran."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import torch
+import torch.nn as nn
+
+from tests.kernels.test_mve_kernels import Cancel, conv_cases, dw_cases
+from tests.kernels.variant_case import padded_conv, run_case
+
+pytestmark = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None
+                                or shutil.which("qemu-system-arm") is None,
+                                reason="cross toolchains missing: scripts/install_toolchains.sh")
+
+TARGET = "qemu-m55"
+
+
+@pytest.mark.parametrize("case", list(conv_cases(8, 23)), ids=str)
+def test_conv2d_s8s4_mve_bit_exact(case, tmp_path):
+    """Odd and even filter sizes (filters starting mid-byte), padding, stride, dilation."""
+    model, shape = padded_conv(case)
+    report = run_case(model, shape, TARGET, tmp_path, seed=1, offset=1.0, weights="int4")
+    assert report["kernel_variants"]["tq_conv2d_s8s4"] == "tq_conv2d_s8s4_mve"
+
+
+@pytest.mark.parametrize("cin,cout,k,stride,pad", [(3, 16, 3, 1, 1), (3, 7, 3, 2, 1),
+                                                   (1, 5, 5, 1, 2), (2, 3, 3, 1, 0),
+                                                   (64, 64, 3, 1, 1), (8, 16, 1, 1, 0),
+                                                   (37, 6, 1, 1, 0)])
+def test_conv2d_s8s4_mve_shapes(cin, cout, k, stride, pad, tmp_path):
+    """First layers (cin 1-3), 1x1 with odd and even channel counts, a long filter."""
+    torch.manual_seed(1)
+    model = nn.Sequential(nn.Conv2d(cin, cout, k, stride, pad))
+    report = run_case(model, (1, cin, 7, 9), TARGET, tmp_path, seed=2, offset=0.5,
+                      weights="int4")
+    assert report["kernel_variants"]["tq_conv2d_s8s4"] == "tq_conv2d_s8s4_mve"
+
+
+@pytest.mark.parametrize("ratio,offset", [(1.001, 0.0), (1.0, 0.01)])
+def test_conv2d_s8s4_mve_small_shift(ratio, offset, tmp_path):
+    torch.manual_seed(0)
+    report = run_case(Cancel(ratio, offset), (1, 3, 6, 7), TARGET, tmp_path, seed=1,
+                      weights="int4")
+    assert report["kernel_variants"]["tq_conv2d_s8s4"] == "tq_conv2d_s8s4_mve"
+
+
+@pytest.mark.parametrize("features", [(9 * 5 * 5, 7, 3), (64, 10, 5), (300, 3, 1),
+                                      (17, 11, 4), (97, 9, 6)], ids=str)
+def test_linear_s8s4_mve_bit_exact(features, tmp_path):
+    """Odd in_features (rows start mid-byte, tails), even ones, several chunks of 32."""
+    n_in, hidden, n_out = features
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, n_out))
+    report = run_case(model, (1, n_in), TARGET, tmp_path, seed=5, offset=0.5, weights="int4")
+    assert report["kernel_variants"]["tq_fc_s8s4"] == "tq_fc_s8s4_mve"
+
+
+@pytest.mark.parametrize("case", [(3, 1, 3, 1, 1, 1, 6), (7, 1, 3, 2, 1, 1, 7),
+                                  (13, 1, 5, 1, 2, 2, 9), (8, 1, 7, 2, 1, 3, 10),
+                                  (20, 2, 3, 1, 1, 1, 6), (16, 1, 3, 1, 1, 1, 6),
+                                  (10, 1, 3, 2, 1, 1, 7), (24, 1, 5, 1, 2, 2, 9),
+                                  (64, 1, 3, 1, 1, 1, 5), (14, 1, 7, 1, 1, 3, 9),
+                                  (38, 1, 3, 1, 1, 0, 5)] + list(dw_cases(4, 9)), ids=str)
+def test_dwconv2d_s8s4_mve_bit_exact(case, tmp_path):
+    """Even channel counts (groups of 16 and 8, overlapping last groups), odd ones and
+    multipliers (the reference path), 3x3 / 5x5 / 7x7, stride, dilation, padding."""
+    c, mult, k, stride, dil, pad, size = case
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(c, c * mult, k, stride, pad, dil, groups=c), nn.ReLU6())
+    report = run_case(model, (1, c, size, size + 2), TARGET, tmp_path, seed=3, offset=1.0,
+                      weights="int4")
+    assert report["kernel_variants"]["tq_dwconv2d_s8s4"] == "tq_dwconv2d_s8s4_mve"
