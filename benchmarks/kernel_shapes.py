@@ -9,7 +9,8 @@ run is checked bit-exact against the simulator first.
         [--weights int8,int4] [--out benchmarks/results_kernels.md]
 
 --weights lists weight widths (int8, int4: the s8s4 kernels); each target gets a column
-per width.
+per width. --optimize lists `tinyq convert --optimize` choices (size, speed); more than one
+gives a column per choice too.
 """
 
 from __future__ import annotations
@@ -72,9 +73,9 @@ SHAPES = [
 
 
 def measure(shape: Shape, target: str, work: Path,
-            weights: str = "int8") -> tuple[int, int]:
+            weights: str = "int8", optimize: str = "size") -> tuple[int, int]:
     """(instructions of the layer, MACs or elements) for one shape on one target, with
-    `weights` ("int8" or "int4") for its weighted layers."""
+    `weights` ("int8" or "int4") for its weighted layers and --optimize `optimize`."""
     torch.manual_seed(0)
     model = shape.build().eval()
     rng = np.random.default_rng(0)
@@ -84,7 +85,8 @@ def measure(shape: Shape, target: str, work: Path,
     np.save(work / "calib.npy", calib)
     out = work / f"p_{target}"
     convert_model(path, out, ConvertOptions(calib=work / "calib.npy", target=target,
-                                            weights=weights, force=True))
+                                            weights=weights, optimize=optimize,
+                                            force=True))
     project = Project(out)
     run = project.run_target(target, project.quantize_input(calib[:1]))
     if not run.bit_exact:
@@ -104,18 +106,22 @@ def main(argv: list[str]) -> None:
                         "contains this text")
     parser.add_argument("--weights", default="int8", help="comma-separated weight widths "
                         "(int8, int4): one column per target and width")
+    parser.add_argument("--optimize", default="size", help="comma-separated --optimize "
+                        "choices (size, speed): one column per target, width and choice")
     args = parser.parse_args(argv)
     targets = args.targets.split(",")
     widths = args.weights.split(",")
-    runs = [(t, w) for t in targets for w in widths]
+    modes = args.optimize.split(",")
+    runs = [(t, w, o) for t in targets for w in widths for o in modes]
     head = (["shape"] + [f"{t} MACs/instr" + ("" if widths == ["int8"] else f" {w}")
-                         for t, w in runs] + ["CMSIS-NN M4", "CMSIS-NN M55"])
+                         + ("" if modes == ["size"] else f" {o}") for t, w, o in runs]
+            + ["CMSIS-NN M4", "CMSIS-NN M55"])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     with tempfile.TemporaryDirectory() as tmp:
         for shape in [s for s in SHAPES if args.only in s.label]:
             cells = [shape.label]
-            for target, weights in runs:
-                instr, work = measure(shape, target, Path(tmp), weights)
+            for target, weights, optimize in runs:
+                instr, work = measure(shape, target, Path(tmp), weights, optimize)
                 ratio = instr / work if shape.op == "add" else work / instr
                 cells.append(f"{ratio:.3f}")
             cells += [f"{shape.cmsis_m4:g}", "-" if shape.cmsis_m55 is None

@@ -17,7 +17,7 @@ import torch
 
 from tinyq import __version__
 from tinyq.codegen.project import runtime_root, write_project
-from tinyq.codegen.variants import graph_variants, scratch_needs
+from tinyq.codegen.variants import OPTIMIZE_MODES, graph_variants, scratch_needs
 from tinyq.data import load_float_batch, parse_shape
 from tinyq.errors import TinyqError
 from tinyq.frontend.capture import capture, exported_input_shape
@@ -69,6 +69,7 @@ class ConvertOptions:
     max_mac_overhead: float = 0.10  # extra MACs patches may cost (auto)
     sram_budget: int | None = None  # arena bytes the plan must fit, else an error
     inplace: str = "auto"  # layers over their own input: "auto" where it pays, "all", "off"
+    optimize: str = "size"  # "speed": kernels with faster weight layouts (more flash)
 
 
 @dataclass
@@ -110,7 +111,8 @@ def convert_model(model_path: Path, out_dir: Path, opts: ConvertOptions) -> Conv
     quantized = quantize_model(model, calib.x, calib.shape, opts.calib_method, weights,
                                opts.progress, mixed, costs)
     graph = quantized.graph
-    variants = graph_variants(graph, target.isa_features, runtime_root() / "src")
+    variants = graph_variants(graph, target.isa_features, runtime_root() / "src",
+                              opts.optimize)  # --optimize speed: other layouts, symbols
 
     def planner(g: Graph) -> Plan:  # static arena offsets, the target's kernel scratch
         return plan_arena(g, opts.inplace, scratch_needs(g, variants))
@@ -128,7 +130,7 @@ def convert_model(model_path: Path, out_dir: Path, opts: ConvertOptions) -> Conv
     written = write_project(graph, plan, Path(out_dir), opts.name, target, origin,
                             __version__, opts.force, extra=lambda d: save_graph(graph,
                                                                                  d / "tinyq"),
-                            report_extra=report_extra)
+                            report_extra=report_extra, optimize=opts.optimize)
     return Conversion(graph, plan, written, time.perf_counter() - start)
 
 
@@ -214,6 +216,9 @@ def check_options(opts: ConvertOptions, out_dir: Path) -> None:
     if opts.inplace not in INPLACE_MODES:
         raise TinyqError(f"--in-place '{opts.inplace}' unknown; choose from "
                          f"{', '.join(INPLACE_MODES)}")
+    if opts.optimize not in OPTIMIZE_MODES:
+        raise TinyqError(f"--optimize '{opts.optimize}' unknown; choose from "
+                         f"{', '.join(OPTIMIZE_MODES)}")
     if opts.weights not in WEIGHT_MODES:
         raise TinyqError(f"--weights '{opts.weights}' unknown; choose from "
                          f"{', '.join(WEIGHT_MODES)} (a state_dict file goes to --state-dict)")

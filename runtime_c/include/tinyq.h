@@ -293,19 +293,32 @@ void tq_softmax_s8(const tq_softmax_params *p, const int8_t *restrict in,
  * macro; the converter plans it like a tensor that lives for one layer). */
 
 /* Cortex-M DSP extension (M4, M7, M33): SXTB16 / SMLAD. */
-/* Two pixels' windows of k_h * k_w * in_c elements, as int8 and widened to int16. */
-#define TQ_CONV2D_DSP_SCRATCH(filter_size) (24 * (((filter_size) + 3) / 4))
+/* Two pixels' windows of k_h * k_w * in_c elements, as int8 and widened to int16, and
+ * 16 bytes of requantization constants per output channel. */
+#define TQ_CONV2D_DSP_SCRATCH(filter_size, out_c)                                        \
+    (24 * (((filter_size) + 3) / 4) + 16 * (out_c))
 void tq_conv2d_s8_dsp(const tq_conv2d_params *p, const int8_t *restrict in,
                       int8_t *restrict out, int8_t *restrict scratch);
+/* tq_conv2d_s8_dsp with the weights pre-widened to int16 (`tinyq convert --optimize
+ * speed`, twice the weight flash). p->weights, 4-aligned, holds for each pair of filters
+ * (2q, 2q + 1; a zero filter after the last of an odd out_c), each zero-padded to
+ * F = 8 ceil(filter_size / 8) elements, for each group of 4 elements (e0 e1 e2 e3):
+ * filter 2q's halfword pairs (e0, e2), (e1, e3), then filter 2q + 1's: 16 bytes a group.
+ * Grouped convolutions keep the OHWI int8 layout and run the reference kernel. */
+#define TQ_CONV2D_S8S16_DSP_SCRATCH(filter_size, out_c)                                  \
+    (48 * (((filter_size) + 7) / 8) + 16 * (out_c))
+void tq_conv2d_s8s16_dsp(const tq_conv2d_params *p, const int8_t *restrict in,
+                         int8_t *restrict out, int8_t *restrict scratch);
 void tq_fc_s8_dsp(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
 void tq_dwconv2d_s8_dsp(const tq_dwconv2d_params *p, const int8_t *restrict in,
                         int8_t *restrict out);
-/* int4 weights: even filter_size: a two-pixel int16 column and two zero-padded int8
- * windows of g = ceil(filter_size / 8) groups of 8; odd (filters start mid-byte): the
- * same for g = ceil((filter_size + 1) / 8), a second column, and a word before each
- * window. */
-#define TQ_CONV2D_S8S4_DSP_SCRATCH(filter_size)                                          \
-    ((filter_size) & 1 ? 80 * (((filter_size) + 8) / 8) + 8 : 48 * (((filter_size) + 7) / 8))
+/* int4 weights: a two-pixel int16 column and two zero-padded int8 windows of
+ * g = ceil(filter_size / 8) groups of 8, and 16 bytes of requantization constants per
+ * output channel. Unlike tq_conv2d_s8s4, an odd filter_size has each filter followed by a
+ * 0 nibble (the converter lays the weights out so for the DSP build), so every filter
+ * starts at a byte. */
+#define TQ_CONV2D_S8S4_DSP_SCRATCH(filter_size, out_c)                                   \
+    (48 * (((filter_size) + 7) / 8) + 16 * (out_c))
 void tq_conv2d_s8s4_dsp(const tq_conv2d_params *p, const int8_t *restrict in,
                         int8_t *restrict out, int8_t *restrict scratch);
 void tq_fc_s8s4_dsp(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);

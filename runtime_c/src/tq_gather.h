@@ -36,6 +36,20 @@ static inline void tq_fill_run(int8_t *dst, uint32_t word, int32_t n)
     }
 }
 
+/* The top-left tap of output pixel (oy, ox) in the input if its window lies wholly
+ * inside with dil_w == 1 (k_h runs of k_w * in_c bytes, dil_h rows apart), else NULL. */
+static inline const int8_t *tq_window_inside(const tq_conv2d_params *p, const int8_t *in,
+                                             int32_t oy, int32_t ox)
+{
+    const int32_t iy0 = oy * p->stride_h - p->pad_top;
+    const int32_t ix0 = ox * p->stride_w - p->pad_left;
+    if (p->dil_w != 1 || iy0 < 0 || ix0 < 0 || ix0 + p->k_w > p->in_w ||
+        iy0 + (p->k_h - 1) * p->dil_h >= p->in_h) {
+        return NULL;
+    }
+    return in + ((size_t)iy0 * p->in_w + ix0) * p->in_c;
+}
+
 /* The int8 window of output pixel (oy, ox): k_h * k_w * in_c bytes at x, in the filter's
  * (ky, kx, c) order, padded taps = in_zp. */
 static inline void tq_gather_window(const tq_conv2d_params *p, const int8_t *in, int32_t oy,
@@ -46,6 +60,15 @@ static inline void tq_gather_window(const tq_conv2d_params *p, const int8_t *in,
     const int32_t iy0 = oy * p->stride_h - p->pad_top;
     const int32_t ix0 = ox * p->stride_w - p->pad_left;
     const uint32_t zp4 = 0x01010101u * (uint8_t)p->in_zp;
+    if (p->dil_w == 1 && iy0 >= 0 && ix0 >= 0 && ix0 + p->k_w <= p->in_w &&
+        iy0 + (p->k_h - 1) * p->dil_h < p->in_h) { /* inside: k_h runs of row_len bytes */
+        const size_t step = (size_t)p->dil_h * p->in_w * cin;
+        const int8_t *src = in + ((size_t)iy0 * p->in_w + ix0) * cin;
+        for (int32_t ky = 0; ky < p->k_h; ky++, src += step) {
+            tq_copy_run(x + ky * row_len, src, row_len);
+        }
+        return;
+    }
     int32_t kx_lo = 0;
     while (kx_lo < p->k_w && ix0 + kx_lo * p->dil_w < 0) {
         kx_lo++;
@@ -69,6 +92,118 @@ static inline void tq_gather_window(const tq_conv2d_params *p, const int8_t *in,
         } else {
             for (int32_t kx = kx_lo; kx < kx_hi; kx++) {
                 tq_copy_run(dst + kx * cin, src + (size_t)(kx - kx_lo) * p->dil_w * cin, cin);
+            }
+        }
+    }
+}
+
+/* Per pair of channels (c, c + 1) of the first `pairs`, built in scratch once per call
+ * when every shift is above 32 (else NULL): {bias_c, bias_c+1, then tq_requant_2x2's six
+ * words}, so the channel loop loads its constants straight from one pointer. */
+#define TQ_TABLE_WORDS 8
+
+static inline int32_t *tq_requant_table(const tq_conv2d_params *p, int32_t pairs, int32_t *t)
+{
+    for (int32_t c = 0; c < 2 * pairs; c++) {
+        if (p->shift[c] <= 32) {
+            return NULL;
+        }
+    }
+    for (int32_t q = 0; q < pairs; q++) {
+        int32_t *e = t + TQ_TABLE_WORDS * q;
+        for (int32_t j = 0; j < 2; j++) {
+            const int32_t c = 2 * q + j, k = p->shift[c] - 32;
+            e[j] = p->bias[c];
+            e[2 + j] = p->mult[c];
+            e[4 + j] = 1 << (k - 1);
+            e[6 + j] = k;
+        }
+    }
+    return t;
+}
+
+/* ---- The int16 two-pixel column of the int8 DSP convolutions (tq_dsp.h pairing): group
+ * g of 4 window elements of pixel slot s (0, 1) is the word pair at col + 16 g + 8 s. */
+
+/* `words` groups of 4 int8 at src widened into one slot, 16 bytes apart. */
+static inline void tq_widen_run(int8_t *col, const int8_t *src, int32_t words)
+{
+    for (int32_t i = 0; i < words; i++, col += 16, src += 4) {
+        const uint32_t v = tq_load4(src);
+        tq_store4(col, (uint32_t)__sxtb16((int8x4_t)v));
+        tq_store4(col + 4, (uint32_t)tq_sxtb16_odd(v));
+    }
+}
+
+static inline void tq_fill_col(int8_t *col, uint32_t pair, int32_t words)
+{
+    for (int32_t i = 0; i < words; i++, col += 16) {
+        tq_store4(col, pair);
+        tq_store4(col + 4, pair);
+    }
+}
+
+/* Zeroes the column of `groups` groups and the int8 windows x0, x1 (4 groups bytes each):
+ * whatever lies past the filter stays 0, so filters end in whole groups. */
+static inline void tq_column_init(const tq_conv2d_params *p, int8_t *col, int8_t *x0,
+                                  int8_t *x1, int32_t groups)
+{
+    (void)p;
+    tq_fill_run(col, 0, 16 * groups);
+    tq_fill_run(x0, 0, 4 * groups);
+    tq_fill_run(x1, 0, 4 * groups);
+}
+
+/* Output pixel (oy, ox) into the column slot at col. With in_c % 4 == 0 every tap is
+ * whole groups, widened straight from the input (padded taps: in_zp); otherwise the
+ * window is gathered into x (int8) first. */
+static inline void tq_column_pixel(const tq_conv2d_params *p, const int8_t *in, int32_t oy,
+                                   int32_t ox, int8_t *col, int8_t *x, int32_t groups)
+{
+    const int32_t cin = p->in_c;
+    if (cin & 3) {
+        tq_gather_window(p, in, oy, ox, x);
+        tq_widen_run(col, x, groups);
+        return;
+    }
+    const int32_t iy0 = oy * p->stride_h - p->pad_top;
+    const int32_t ix0 = ox * p->stride_w - p->pad_left;
+    if (p->dil_w == 1 && iy0 >= 0 && ix0 >= 0 && ix0 + p->k_w <= p->in_w &&
+        iy0 + (p->k_h - 1) * p->dil_h < p->in_h) { /* inside: k_h runs of k_w * cin */
+        const int32_t run = p->k_w * cin;
+        const size_t step = (size_t)p->dil_h * p->in_w * cin;
+        const int8_t *src = in + ((size_t)iy0 * p->in_w + ix0) * cin;
+        for (int32_t ky = 0; ky < p->k_h; ky++, src += step, col += 4 * run) {
+            tq_widen_run(col, src, run >> 2);
+        }
+        return;
+    }
+    const int32_t c4 = cin >> 2;
+    const int32_t row = p->k_w * c4;
+    const uint32_t zp2 = 0x00010001u * (uint16_t)p->in_zp;
+    int32_t kx_lo = 0;
+    while (kx_lo < p->k_w && ix0 + kx_lo * p->dil_w < 0) {
+        kx_lo++;
+    }
+    int32_t kx_hi = p->k_w;
+    while (kx_hi > kx_lo && ix0 + (kx_hi - 1) * p->dil_w >= p->in_w) {
+        kx_hi--;
+    }
+    for (int32_t ky = 0; ky < p->k_h; ky++, col += 16 * row) {
+        const int32_t iy = iy0 + ky * p->dil_h;
+        if (iy < 0 || iy >= p->in_h || kx_lo >= kx_hi) {
+            tq_fill_col(col, zp2, row);
+            continue;
+        }
+        tq_fill_col(col, zp2, kx_lo * c4);
+        tq_fill_col(col + 16 * kx_hi * c4, zp2, (p->k_w - kx_hi) * c4);
+        const int8_t *src = in + ((size_t)iy * p->in_w + ix0 + kx_lo * p->dil_w) * cin;
+        if (p->dil_w == 1) {
+            tq_widen_run(col + 16 * kx_lo * c4, src, (kx_hi - kx_lo) * c4);
+        } else {
+            for (int32_t kx = kx_lo; kx < kx_hi; kx++) {
+                tq_widen_run(col + 16 * kx * c4, src + (size_t)(kx - kx_lo) * p->dil_w * cin,
+                             c4);
             }
         }
     }

@@ -76,13 +76,16 @@ def test_grouped_conv_and_linear_s8s4_dsp_bit_exact(tmp_path):
 
 def test_conv_s8s4_scratch_is_planned_in_the_arena(tmp_path):
     """The int4 DSP conv's scratch is an arena region of TQ_CONV2D_S8S4_DSP_SCRATCH bytes
-    (odd filter size 27: two columns, 80 per group of 8 + 8; even 72: 48 per group) next
-    to live tensors, so an overrun would show as a mismatch; the host build of the same
-    project (reference kernels) ignores it and still matches."""
+    (48 per group of 8 and 16 per output channel of requantization constants) next to live
+    tensors, so an overrun would show as a mismatch; the host build of the same project
+    (reference kernels, reference layout) ignores it and still matches. The odd filter
+    size 27 gets its DSP layout (a 0 nibble after each filter) under #if TQ_HAS_DSP."""
     torch.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3))
     report = run_case(model, (1, 3, 9, 9), "qemu-m4", tmp_path, seed=5, weights="int4")
-    assert [layer["scratch_bytes"] for layer in report["layers"]] == [80 * 4 + 8, 48 * 9]
+    assert [layer["scratch_bytes"] for layer in report["layers"]] == [48 * 4 + 16 * 8, 48 * 9 + 16 * 8]
+    assert [layer["weight_bytes"] - 9 * 8 for layer in report["layers"]] == [8 * 14, 8 * 36]
+    assert (tmp_path / "p" / "model_weights.c").read_text().count("#if TQ_HAS_DSP") == 1
     assert "TQ_CONV2D_S8S4((arena8 + " in (tmp_path / "p" / "model.c").read_text()
     result = Project(tmp_path / "p").test(np.random.default_rng(0).standard_normal(
         (2, 3, 9, 9)).astype(np.float32))

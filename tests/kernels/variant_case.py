@@ -16,10 +16,10 @@ from tinyq.project import Project
 
 
 def run_case(model: nn.Module, shape: tuple[int, ...], target: str, tmp_path, seed: int,
-             offset: float = 0.0, weights: str = "int8") -> dict:
+             offset: float = 0.0, weights: str = "int8", optimize: str = "size") -> dict:
     """Returns report.json. `offset` shifts the inputs so the input zero point moves far
     from 0 (padding then contributes in_zp * w). `weights`: "int8" or "int4" (the s8s4
-    kernels)."""
+    kernels); `optimize`: "size" or "speed" (--optimize)."""
     rng = np.random.default_rng(seed)
     calib = (rng.standard_normal((8, *shape[1:])) + offset).astype(np.float32)
     path = tmp_path / "m.pt2"
@@ -27,7 +27,8 @@ def run_case(model: nn.Module, shape: tuple[int, ...], target: str, tmp_path, se
     np.save(tmp_path / "calib.npy", calib)
     out = tmp_path / "p"
     convert_model(path, out, ConvertOptions(calib=tmp_path / "calib.npy", target=target,
-                                            weights=weights, force=True))
+                                            weights=weights, optimize=optimize,
+                                            force=True))
     project = Project(out)
     run = project.run_target(target, project.quantize_input(calib[:3]))
     assert run.bit_exact, f"input {run.first_mismatch} differs"

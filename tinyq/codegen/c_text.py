@@ -14,9 +14,12 @@ def c_int_list(values: np.ndarray, indent: str = "    ") -> str:
     return ",\n".join(indent + line for line in lines)
 
 
-def c_array(ctype: str, name: str, values: np.ndarray, qualifier: str = "const") -> str:
+def c_array(ctype: str, name: str, values: np.ndarray, qualifier: str = "const",
+            align: int = 0) -> str:
+    """align: a byte alignment for the array (GCC / Clang attribute), 0 for the type's."""
     n = int(np.asarray(values).size)
-    return f"{qualifier} {ctype} {name}[{n}] = {{\n{c_int_list(values)}\n}};\n"
+    attr = f" __attribute__((aligned({align})))" if align else ""
+    return f"{qualifier} {ctype} {name}[{n}]{attr} = {{\n{c_int_list(values)}\n}};\n"
 
 
 def c_struct(ctype: str, name: str, fields: dict[str, str]) -> str:

@@ -53,10 +53,12 @@ def render(template: str, **values: str) -> str:
 def write_project(graph: Graph, plan: Plan, out_dir: Path, name: str, target: Target,
                   origin: str, version: str, force: bool = False,
                   extra: Callable[[Path], None] | None = None,
-                  report_extra: dict[str, Any] | None = None) -> Path:
+                  report_extra: dict[str, Any] | None = None,
+                  optimize: str = "size") -> Path:
     """report_extra: sections the conversion adds to report.json: "calibration" (how
     activation ranges were chosen) and "mixed" (the per-layer precision search, which also
-    gets a section in report.md and pareto.png)."""
+    gets a section in report.md and pareto.png). optimize: "size" or "speed" (kernel
+    variants with weight layouts of their own, codegen/variants.py)."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not force:
         raise TinyqError(f"output directory '{out_dir}' exists; use --force to replace it")
@@ -64,7 +66,8 @@ def write_project(graph: Graph, plan: Plan, out_dir: Path, name: str, target: Ta
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; the project is an ordinary directory
     try:
-        fill(staging, graph, plan, name, target, origin, version, report_extra or {})
+        fill(staging, graph, plan, name, target, origin, version, report_extra or {},
+             optimize)
         if extra is not None:
             extra(staging)
         if out_dir.exists():
@@ -77,10 +80,10 @@ def write_project(graph: Graph, plan: Plan, out_dir: Path, name: str, target: Ta
 
 
 def fill(d: Path, graph: Graph, plan: Plan, name: str, target: Target, origin: str,
-         version: str, report_extra: dict[str, Any]) -> None:
+         version: str, report_extra: dict[str, Any], optimize: str = "size") -> None:
     runtime = runtime_root()
     reference = kernel_files(graph, plan)
-    variants = graph_variants(graph, target.isa_features, runtime / "src")
+    variants = graph_variants(graph, target.isa_features, runtime / "src", optimize)
     kernels = reference + [f"runtime/src/{v.source}" for v in variants.values()]
     src = generate(graph, plan, name, origin, version, variants)
     (d / f"{name}.h").write_text(src.header)
@@ -100,7 +103,8 @@ def fill(d: Path, graph: Graph, plan: Plan, name: str, target: Target, origin: s
                                              cmake_sources="\n    ".join(sources)))
     (d / "host_runner.c").write_text(render("host_runner.c", name=name,
                                             NAME=f"TQ_{name.upper()}"))
-    report = build_report(graph, plan, name, target.name, origin, version)
+    report = build_report(graph, plan, name, target.name, origin, version, variants,
+                          optimize)
     report["kernel_variants"] = {k: v.symbol for k, v in sorted(variants.items())}
     report.update(report_extra)
     (d / "report.json").write_text(report_json(report))

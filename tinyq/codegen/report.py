@@ -11,7 +11,8 @@ from typing import Any
 
 from tinyq.ir import Graph, Node
 from tinyq.ops import CCall, op_of
-from tinyq.ops.base import const_key, consts_of
+from tinyq.codegen.variants import Variant
+from tinyq.ops.base import Const, const_key
 from tinyq.plan.arena import Plan, rows_key
 
 
@@ -50,21 +51,35 @@ def memory_timeline(graph: Graph, plan: Plan) -> list[dict[str, Any]]:
     return steps
 
 
-def new_const_bytes(calls: list[CCall], seen: set[tuple]) -> int:
+def new_const_bytes(calls: list[CCall], seen: set[tuple],
+                    variants: dict[str, Variant] | None = None) -> int:
     """Flash bytes of the calls' constants not already counted (a patch copy of a layer
-    shares the arrays of the first copy: model_c emits them once)."""
+    shares the arrays of the first copy: model_c emits them once), in the layout the
+    target build holds (a variant's own weight layout, e.g. --optimize speed)."""
     total = 0
     for call in calls:
-        for c in consts_of(call):
-            key = const_key(c)
+        variant = (variants or {}).get(call.kernel)
+        for key_name, c in const_items(call):
+            alt = (variant.weight_layout(call.params, c.data)
+                   if variant is not None and key_name == "weights" else None)
+            key = const_key(c) + ((variant.symbol,) if alt is not None else ())
             if key not in seen:
                 seen.add(key)
-                total += c.data.nbytes
+                total += c.data.nbytes if alt is None else alt.nbytes
     return total
 
 
+def const_items(call: CCall) -> list[tuple[str, Const]]:
+    """(params key or "", constant) of a call's constants."""
+    return ([(k, v) for k, v in call.params.items() if isinstance(v, Const)]
+            + [("", a) for a in call.args if isinstance(a, Const)])
+
+
 def build_report(graph: Graph, plan: Plan, name: str, target: str,
-                 origin: str, version: str) -> dict[str, Any]:
+                 origin: str, version: str, variants: dict[str, Variant] | None = None,
+                 optimize: str = "size") -> dict[str, Any]:
+    """variants: the target's kernel variants (flash counts their weight layouts);
+    optimize: the --optimize choice, recorded."""
     layers = []
     seen: set[tuple] = set()
     for node in graph.nodes:
@@ -78,7 +93,7 @@ def build_report(graph: Graph, plan: Plan, name: str, target: str,
             "input_shapes": [list(graph.tensors[t].shape) for t in node.inputs],
             "output_shape": list(graph.tensors[node.output].shape),
             "macs": op.macs(node, graph),
-            "weight_bytes": new_const_bytes(op.emit(node, graph), seen),
+            "weight_bytes": new_const_bytes(op.emit(node, graph), seen, variants),
             "bits": node.qattrs.get("weight_bits", 8),  # weights; activations are int8
             "rounding": node.qattrs.get("rounding"),  # learned rounding's result, if any
             "output": placement(node.output, plan),
@@ -92,6 +107,7 @@ def build_report(graph: Graph, plan: Plan, name: str, target: str,
         "model": origin,
         "name": name,
         "target": target,
+        "optimize": optimize,
         "macs": sum(layer["macs"] for layer in layers),
         "weight_bytes": sum(layer["weight_bytes"] for layer in layers),
         "arena_bytes": plan.arena_size,
@@ -209,7 +225,8 @@ def report_md(report: dict[str, Any]) -> str:
         "| | |",
         "|---|---|",
         f"| MACs per inference | {report['macs']:,} |",
-        f"| weights (flash) | {report['weight_bytes']:,} B |",
+        f"| weights (flash) | {report['weight_bytes']:,} B (--optimize "
+        f"{report.get('optimize', 'size')}) |",
         f"| arena (SRAM) | {report['arena_bytes']:,} B |",
         f"| arena lower bound (max live bytes) | {report['arena_lower_bound_bytes']:,} B "
         f"(gap {gap:,} B, planner `{report['arena_strategy']}`) |",

@@ -5,6 +5,11 @@ K_F with K's exact signature, params and results (DESIGN.md section 5). The gene
 code names the variant through a macro chosen by the same feature test the variant file
 is guarded by, so the target build calls K_F directly and a host build of the same
 project (tinyq test) calls the portable K: both compute the same bits.
+
+`--optimize speed` may bind K to another symbol of the same file (SPEED_SYMBOLS) that
+reads its weights in a layout of its own (WEIGHT_LAYOUTS, e.g. pre-widened to int16):
+model_c then emits that layout under the feature's #if and the reference layout under
+#else, so the target's flash holds one copy and the host build still runs K.
 """
 
 from __future__ import annotations
@@ -13,29 +18,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+
+from tinyq.codegen.weight_layouts import conv_s4_dsp_layout, conv_s16_dsp_layout
 from tinyq.ir import Graph, Node
 from tinyq.ops import op_of
 
 FEATURE_MACRO = {"dsp": "TQ_HAS_DSP", "mve": "TQ_HAS_MVE", "rvv": "TQ_HAS_RVV",
                  "scalar": "TQ_HAS_SCALAR"}
+OPTIMIZE_MODES = ("size", "speed")
 
 
 def _conv_dsp_scratch(params: dict[str, Any]) -> int:
-    """TQ_CONV2D_DSP_SCRATCH of tinyq.h: two pixels' windows, int8 and int16 (grouped:
-    none)."""
-    if params["groups"] != 1:
-        return 0
-    return 24 * -(-params["k_h"] * params["k_w"] * params["in_c"] // 4)
-
-
-def _conv_s4_dsp_scratch(params: dict[str, Any]) -> int:
-    """TQ_CONV2D_S8S4_DSP_SCRATCH of tinyq.h: an int16 two-pixel column of g groups of 8
-    and two int8 windows of g groups; odd filter sizes a second column and a word before
-    each window (grouped: none)."""
+    """TQ_CONV2D_DSP_SCRATCH of tinyq.h: two pixels' windows, int8 and int16, and 16 bytes
+    of requantization constants per output channel (grouped: none)."""
     if params["groups"] != 1:
         return 0
     fsz = params["k_h"] * params["k_w"] * params["in_c"]
-    return 80 * ((fsz + 8) // 8) + 8 if fsz % 2 else 48 * ((fsz + 7) // 8)
+    return 24 * -(-fsz // 4) + 16 * params["out_c"]
 
 
 SCALAR_PATCH = 576  # TQ_SC_PATCH of tinyq.h
@@ -81,10 +81,40 @@ def _dw_s4_mve_scratch(params: dict[str, Any]) -> int:
     return 0 if params["in_c"] % 2 else _dw_mve_scratch(params)
 
 
+def _conv_s16_dsp_scratch(params: dict[str, Any]) -> int:
+    """TQ_CONV2D_S8S16_DSP_SCRATCH of tinyq.h: as _conv_dsp_scratch with the filter padded
+    to a multiple of 8 (grouped: none)."""
+    if params["groups"] != 1:
+        return 0
+    fsz = params["k_h"] * params["k_w"] * params["in_c"]
+    return 48 * -(-fsz // 8) + 16 * params["out_c"]
+
+
+def _conv_s4_dsp_scratch(params: dict[str, Any]) -> int:
+    """TQ_CONV2D_S8S4_DSP_SCRATCH of tinyq.h: an int16 two-pixel column of g groups of 8,
+    two int8 windows of g groups and 16 bytes of requantization constants per output
+    channel (grouped: none)."""
+    if params["groups"] != 1:
+        return 0
+    fsz = params["k_h"] * params["k_w"] * params["in_c"]
+    return 48 * ((fsz + 7) // 8) + 16 * params["out_c"]
+
+
+# --optimize speed: variant symbol -> the symbol of the same file bound instead.
+SPEED_SYMBOLS = {"tq_conv2d_s8_dsp": "tq_conv2d_s8s16_dsp"}
+
+# Symbols that read their `weights` in a layout of their own: (params, reference
+# weights) -> the target's weights (or None: the reference layout).
+WEIGHT_LAYOUTS: dict[str, Callable[[dict[str, Any], np.ndarray], np.ndarray | None]] = {
+    "tq_conv2d_s8s16_dsp": conv_s16_dsp_layout,
+    "tq_conv2d_s8s4_dsp": conv_s4_dsp_layout,
+}
+
 # Variants that take a trailing `scratch` argument (tinyq.h), and the bytes one call needs
 # given its params. The planner gives each such call an arena region for its layer only.
 SCRATCH_BYTES: dict[str, Callable[[dict[str, Any]], int]] = {
     "tq_conv2d_s8_dsp": _conv_dsp_scratch,
+    "tq_conv2d_s8s16_dsp": _conv_s16_dsp_scratch,
     "tq_conv2d_s8s4_dsp": _conv_s4_dsp_scratch,
     "tq_conv2d_s8_scalar": _conv_scalar_scratch,
     "tq_conv2d_s8s4_scalar": _conv_scalar_scratch,
@@ -100,10 +130,16 @@ class Variant:
     kernel: str
     feature: str
     source: str  # relative to runtime_c/src
+    name: str = ""  # the symbol, if not <kernel>_<feature> (SPEED_SYMBOLS)
 
     @property
     def symbol(self) -> str:
-        return f"{self.kernel}_{self.feature}"
+        return self.name or f"{self.kernel}_{self.feature}"
+
+    def weight_layout(self, params: dict[str, Any], weights: np.ndarray) -> np.ndarray | None:
+        """The target's layout of a call's `weights`, or None when it is the reference's."""
+        layout = WEIGHT_LAYOUTS.get(self.symbol)
+        return None if layout is None else layout(params, weights)
 
     @property
     def macro(self) -> str:
@@ -117,10 +153,11 @@ class Variant:
         return SCRATCH_BYTES[self.symbol](params) if self.takes_scratch else 0
 
 
-def select_variants(sources: list[str], features: tuple[str, ...],
-                    src_root: Path) -> dict[str, Variant]:
+def select_variants(sources: list[str], features: tuple[str, ...], src_root: Path,
+                    optimize: str = "size") -> dict[str, Variant]:
     """Reference sources used by the model -> {kernel: variant} for the target's features
-    (the first feature listed wins when several variants exist)."""
+    (the first feature listed wins when several variants exist); `optimize` "speed" takes
+    the SPEED_SYMBOLS entry where there is one."""
     chosen: dict[str, Variant] = {}
     for rel in sources:
         path = Path(rel)
@@ -128,15 +165,17 @@ def select_variants(sources: list[str], features: tuple[str, ...],
         for feature in features:
             candidate = path.with_name(f"{kernel}_{feature}.c")
             if (src_root / candidate).is_file() and kernel not in chosen:
-                chosen[kernel] = Variant(kernel, feature, str(candidate))
+                symbol = f"{kernel}_{feature}"
+                name = SPEED_SYMBOLS.get(symbol, "") if optimize == "speed" else ""
+                chosen[kernel] = Variant(kernel, feature, str(candidate), name)
     return chosen
 
 
-def graph_variants(graph: Graph, features: tuple[str, ...],
-                   src_root: Path) -> dict[str, Variant]:
+def graph_variants(graph: Graph, features: tuple[str, ...], src_root: Path,
+                   optimize: str = "size") -> dict[str, Variant]:
     """The variants a graph's kernels get on a target with `features`."""
     sources = sorted({f for node in graph.nodes for f in op_of(node).kernel_sources})
-    return select_variants(sources, features, src_root)
+    return select_variants(sources, features, src_root, optimize)
 
 
 def scratch_key(node: Node) -> str:

@@ -1,14 +1,23 @@
-/* Convolution on the Cortex-M DSP extension (SXTB16 / SMLAD).
+/* Convolution on the Cortex-M DSP extension (SXTB16 / SMLAD), int8 weights (`size`) and
+ * weights pre-widened to int16 by the converter (`speed`, tq_conv2d_s8s16_dsp).
  *
- * Each output pixel's window is gathered into the scratch buffer as an int16 column
- * (im2col, padding filled with in_zp) in the pairing tq_widen_group describes, once per
- * pixel rather than once per output channel. The dot products then widen only the
- * weights: two pixels times two output channels per pass, 8 SMLADs (16 MACs) for 4 weight
- * loads/widenings and 4 activation loads. Border pixels need no special path because the
- * column already holds the padding. Grouped convolutions use the reference kernel.
+ * Two output pixels at a time: their windows are built once as one interleaved int16
+ * column (tq_gather.h: straight from the input when in_c % 4 == 0, else gathered as int8
+ * and widened), zero past the filter, so every filter ends in whole groups with no tail
+ * loop. The dot products then run two pixels times two output channels per pass:
+ *   size:  per group of 4: 2 LDRD column, 2 LDR + 4 SXTB16 weights, 8 SMLAD (16 MACs),
+ *          unrolled x2: 34 instructions per 32 MACs;
+ *   speed: per group of 4: 2 LDRD column, 2 LDRD weights, 8 SMLAD, unrolled x2:
+ *          26 instructions per 32 MACs.
+ * The loops are assembly because GCC 12 spills some of the 14 live registers.
+ * Grouped convolutions use the reference kernel.
  *
- * scratch: TQ_CONV2D_DSP_SCRATCH(k_h * k_w * in_c) bytes: the interleaved int16 column
- * of two pixels and their two int8 windows. */
+ * Requantization (tq_dsp.h, tq_requant_2x2) takes two channels of two pixels at once, its
+ * per-channel constants from a table built in scratch once per call.
+ *
+ * scratch (tinyq.h): the two-pixel int16 column of G groups of 4, two int8 windows of
+ * 4 G bytes, and 16 bytes per output channel; G = ceil(fsz / 4) (size) or
+ * 2 ceil(fsz / 8) (speed). */
 #include "tq_isa.h"
 
 #if TQ_HAS_DSP
@@ -17,47 +26,45 @@
 #include "../tq_gather.h"
 #include "../tq_requant.h"
 
-/* Pixel `slot` (0 or 1) of the interleaved two-pixel column: group g of pixel s is the
- * word pair at 16 g + 8 s, so one pointer walks both pixels with two LDRDs. */
-static void widen(const int8_t *stage, int8_t *col, int32_t groups, int32_t slot)
-{
-    for (int32_t g = 0; g < groups; g++) {
-        tq_widen_group(col + 8 * slot, 2 * g, tq_load4(stage + 4 * g));
-    }
-}
+/* One group of 4 elements for both pixels and both filters (int8 filter words). */
+#define DOT_S8_GROUP                                                                       \
+    "ldrd %[a0], %[a1], [%[c]], #8\n\t"                                                    \
+    "ldrd %[b0], %[b1], [%[c]], #8\n\t"                                                    \
+    "ldr %[u], [%[w0]], #4\n\t"                                                            \
+    "sxtb16 %[t], %[u]\n\t"                                                                \
+    "smlad %[s00], %[a0], %[t], %[s00]\n\t"                                                \
+    "smlad %[s10], %[b0], %[t], %[s10]\n\t"                                                \
+    "sxtb16 %[t], %[u], ror #8\n\t"                                                        \
+    "smlad %[s00], %[a1], %[t], %[s00]\n\t"                                                \
+    "smlad %[s10], %[b1], %[t], %[s10]\n\t"                                                \
+    "ldr %[u], [%[w1]], #4\n\t"                                                            \
+    "sxtb16 %[t], %[u]\n\t"                                                                \
+    "smlad %[s01], %[a0], %[t], %[s01]\n\t"                                                \
+    "smlad %[s11], %[b0], %[t], %[s11]\n\t"                                                \
+    "sxtb16 %[t], %[u], ror #8\n\t"                                                        \
+    "smlad %[s01], %[a1], %[t], %[s01]\n\t"                                                \
+    "smlad %[s11], %[b1], %[t], %[s11]\n\t"
 
-/* acc = {p0.w0, p0.w1, p1.w0, p1.w1} over `groups` groups of 4 elements. The loop is
- * written in assembly because GCC 12 spills two of its 14 live registers (4 accumulators,
- * 4 activation words, 2 weight temporaries, 3 pointers, 1 count) to the stack, which costs
- * a third more instructions; here it is 18 instructions per 16 MACs. */
-static void dot2x2(const int8_t *col, const int8_t *w0, const int8_t *w1, int32_t groups,
-                   int32_t acc[4])
+/* acc = {p0.w0, p0.w1, p1.w0, p1.w1} over `groups` groups. LSRS halves the count into
+ * the loop's and leaves the odd group in the carry; the group bodies set no flags, so Z
+ * still tells whether pairs remain. */
+static inline void dot_s8(const int8_t *col, const int8_t *w0, const int8_t *w1,
+                          int32_t groups, int32_t acc[4])
 {
-    if (groups <= 0) {
-        return;
-    }
     int32_t s00 = acc[0], s01 = acc[1], s10 = acc[2], s11 = acc[3];
     uint32_t a0, a1, b0, b1, u, t;
     __asm__ volatile(
+        "lsrs %[n], %[n], #1\n\t"
+        "bcc 2f\n\t"
+        DOT_S8_GROUP
+        "2:\n\t"
+        "beq 3f\n"
         "1:\n\t"
-        "ldrd %[a0], %[a1], [%[c]], #8\n\t"
-        "ldrd %[b0], %[b1], [%[c]], #8\n\t"
-        "ldr %[u], [%[w0]], #4\n\t"
-        "sxtb16 %[t], %[u]\n\t"
-        "smlad %[s00], %[a0], %[t], %[s00]\n\t"
-        "smlad %[s10], %[b0], %[t], %[s10]\n\t"
-        "sxtb16 %[t], %[u], ror #8\n\t"
-        "smlad %[s00], %[a1], %[t], %[s00]\n\t"
-        "smlad %[s10], %[b1], %[t], %[s10]\n\t"
-        "ldr %[u], [%[w1]], #4\n\t"
-        "sxtb16 %[t], %[u]\n\t"
-        "smlad %[s01], %[a0], %[t], %[s01]\n\t"
-        "smlad %[s11], %[b0], %[t], %[s11]\n\t"
-        "sxtb16 %[t], %[u], ror #8\n\t"
-        "smlad %[s01], %[a1], %[t], %[s01]\n\t"
-        "smlad %[s11], %[b1], %[t], %[s11]\n\t"
+        DOT_S8_GROUP
+        DOT_S8_GROUP
         "subs %[n], %[n], #1\n\t"
-        "bne 1b\n\t"
+        "bne 1b\n"
+        "3:\n\t"
         : [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), [s11] "+r"(s11),
           [c] "+r"(col), [w0] "+r"(w0), [w1] "+r"(w1), [n] "+r"(groups),
           [a0] "=&r"(a0), [a1] "=&r"(a1), [b0] "=&r"(b0), [b1] "=&r"(b1), [u] "=&r"(u),
@@ -70,16 +77,52 @@ static void dot2x2(const int8_t *col, const int8_t *w0, const int8_t *w1, int32_
     acc[3] = s11;
 }
 
-/* The < 4 elements past the last whole group, read from the int8 windows. */
-static void dot_tail(const int8_t *x0, const int8_t *x1, const int8_t *w0, const int8_t *w1,
-                     int32_t from, int32_t fsz, int32_t acc[4])
+/* One group for both pixels and both filters of a pre-widened pair (tinyq.h layout). */
+#define DOT_S16_GROUP                                                                      \
+    "ldrd %[a0], %[a1], [%[c]], #8\n\t"                                                    \
+    "ldrd %[b0], %[b1], [%[c]], #8\n\t"                                                    \
+    "ldrd %[u], %[v], [%[w]], #8\n\t"                                                      \
+    "smlad %[s00], %[a0], %[u], %[s00]\n\t"                                                \
+    "smlad %[s10], %[b0], %[u], %[s10]\n\t"                                                \
+    "smlad %[s00], %[a1], %[v], %[s00]\n\t"                                                \
+    "smlad %[s10], %[b1], %[v], %[s10]\n\t"                                                \
+    "ldrd %[u], %[v], [%[w]], #8\n\t"                                                      \
+    "smlad %[s01], %[a0], %[u], %[s01]\n\t"                                                \
+    "smlad %[s11], %[b0], %[u], %[s11]\n\t"                                                \
+    "smlad %[s01], %[a1], %[v], %[s01]\n\t"                                                \
+    "smlad %[s11], %[b1], %[v], %[s11]\n\t"
+
+/* As dot_s8 over `pairs` pairs of groups (> 0); w walks the pair's interleaved words. */
+static inline void dot_s16(const int8_t *col, const int8_t *w, int32_t pairs, int32_t acc[4])
 {
-    for (int32_t j = from; j < fsz; j++) {
-        acc[0] += (int32_t)x0[j] * w0[j];
-        acc[1] += (int32_t)x0[j] * w1[j];
-        acc[2] += (int32_t)x1[j] * w0[j];
-        acc[3] += (int32_t)x1[j] * w1[j];
+    int32_t s00 = acc[0], s01 = acc[1], s10 = acc[2], s11 = acc[3];
+    uint32_t a0, a1, b0, b1, u, v;
+    __asm__ volatile(
+        "1:\n\t"
+        DOT_S16_GROUP
+        DOT_S16_GROUP
+        "subs %[n], %[n], #1\n\t"
+        "bne 1b\n\t"
+        : [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), [s11] "+r"(s11),
+          [c] "+r"(col), [w] "+r"(w), [n] "+r"(pairs),
+          [a0] "=&r"(a0), [a1] "=&r"(a1), [b0] "=&r"(b0), [b1] "=&r"(b1), [u] "=&r"(u),
+          [v] "=&r"(v)
+        :
+        : "cc", "memory");
+    acc[0] = s00;
+    acc[1] = s01;
+    acc[2] = s10;
+    acc[3] = s11;
+}
+
+/* Bytes [from, from + 4) of the weights as a word, zero past the array's `bytes`. */
+static uint32_t last_word(const int8_t *w, size_t from, size_t bytes)
+{
+    uint32_t v = 0;
+    for (size_t i = from; i < from + 4 && i < bytes; i++) {
+        v |= (uint32_t)(uint8_t)w[i] << (8 * (i - from));
     }
+    return v;
 }
 
 static inline int8_t requant_one(const tq_conv2d_params *p, int32_t acc, int32_t oc)
@@ -88,33 +131,132 @@ static inline int8_t requant_one(const tq_conv2d_params *p, int32_t acc, int32_t
                        p->act_max);
 }
 
-/* Output pixels i and i + 1 (the same pixel twice when i is the last): every channel.
- * col is the interleaved column, x0 / x1 the two int8 windows (for the tail). */
-static void pixels(const tq_conv2d_params *p, const int8_t *col, const int8_t *x0,
-                   const int8_t *x1, int8_t *o0, int two)
+/* Filters oc and oc1 (int8) against the column, for filters whose last group would read
+ * past the array: that group's words come from copies of the bytes that exist. */
+static void dot_last(const tq_conv2d_params *p, const int8_t *col, int32_t groups,
+                     int32_t oc, int32_t oc1, int32_t acc[4])
 {
     const int32_t fsz = p->k_h * p->k_w * p->in_c;
-    const int32_t groups = fsz >> 2;
-    int8_t *o1 = o0 + p->out_c;
-    for (int32_t oc = 0; oc < p->out_c; oc += 2) {
-        const int pair = oc + 1 < p->out_c;
-        const int8_t *w0 = p->weights + (size_t)oc * fsz;
-        const int8_t *w1 = pair ? w0 + fsz : w0;
-        const int32_t b0 = p->bias[oc];
-        const int32_t b1 = pair ? p->bias[oc + 1] : 0;
-        int32_t acc[4] = {b0, b1, b0, b1};
-        dot2x2(col, w0, w1, groups, acc);
-        dot_tail(x0, x1, w0, w1, groups << 2, fsz, acc);
+    const size_t bytes = (size_t)p->out_c * fsz, b0 = (size_t)oc * fsz, b1 = (size_t)oc1 * fsz;
+    const size_t last = 4 * (size_t)(groups - 1);
+    const uint32_t u[2] = {last_word(p->weights, b0 + last, bytes),
+                           last_word(p->weights, b1 + last, bytes)};
+    dot_s8(col, p->weights + b0, p->weights + b1, groups - 1, acc);
+    dot_s8(col + 4 * last, (const int8_t *)&u[0], (const int8_t *)&u[1], 1, acc);
+}
+
+/* Inlined into each entry point, so `wide` is a constant there. */
+#define SPECIALIZE static inline __attribute__((always_inline))
+
+/* Channel pairs from `first` on, and an odd last channel, the slow way: pairs whose
+ * filters' last group would read past the int8 weights, and every channel of a layer
+ * without the requantization table (a shift <= 32). */
+SPECIALIZE void other_channels(const tq_conv2d_params *p, const int8_t *col, int32_t groups,
+                               int wide, const int32_t *table, const tq_requant_pair_t *rq,
+                               int32_t first, int8_t *o0, int8_t *o1)
+{
+    const int32_t out_c = p->out_c, fsz = p->k_h * p->k_w * p->in_c;
+    for (int32_t oc = first; oc < out_c; oc += 2) {
+        const int32_t oc1 = oc + 1 < out_c ? oc + 1 : oc;
+        int32_t acc[4] = {p->bias[oc], p->bias[oc1], p->bias[oc], p->bias[oc1]};
+        if (wide) { /* an odd last filter is paired with the converter's zero filter */
+            dot_s16(col, p->weights + (size_t)8 * groups * oc, groups >> 1, acc);
+        } else if ((size_t)oc1 * fsz + 4 * (size_t)groups <= (size_t)out_c * fsz) {
+            dot_s8(col, p->weights + (size_t)oc * fsz, p->weights + (size_t)oc1 * fsz, groups,
+                   acc);
+        } else {
+            dot_last(p, col, groups, oc, oc1, acc);
+        }
+        if (oc1 != oc && table != NULL) {
+            int8_t *p0 = o0 + oc, *p1 = o1 + oc;
+            tq_requant_2x2(acc, table + TQ_TABLE_WORDS * (oc >> 1) + 2, rq, &p0, &p1);
+            continue;
+        }
+        o1[oc] = requant_one(p, acc[2], oc);
         o0[oc] = requant_one(p, acc[0], oc);
-        if (pair) {
-            o0[oc + 1] = requant_one(p, acc[1], oc + 1);
+        if (oc1 != oc) {
+            o1[oc1] = requant_one(p, acc[3], oc1);
+            o0[oc1] = requant_one(p, acc[1], oc1);
         }
-        if (two) {
-            o1[oc] = requant_one(p, acc[2], oc);
-            if (pair) {
-                o1[oc + 1] = requant_one(p, acc[3], oc + 1);
+    }
+}
+
+/* Output pixels o0 (and o1 when `two`; else slot 1 of the column is stale and its
+ * results are written first, then overwritten): every channel, the first `safe` pairs
+ * in the tight loop when there is a table. */
+SPECIALIZE void pixels(const tq_conv2d_params *p, const int8_t *col, int32_t groups,
+                       int wide, const int32_t *table, const tq_requant_pair_t *rq,
+                       int32_t safe, int8_t *o0, int two)
+{
+    const int32_t fsz = p->k_h * p->k_w * p->in_c;
+    int8_t *o1 = two ? o0 + p->out_c : o0;
+    int32_t first = 0;
+    if (table != NULL) {
+        const int8_t *w = p->weights;
+        const int32_t *t = table;
+        int8_t *p0 = o0, *p1 = o1; /* p1 first: o1 == o0 when !two */
+        for (int32_t q = 0; q < safe; q++, t += TQ_TABLE_WORDS) {
+            int32_t acc[4] = {t[0], t[1], t[0], t[1]};
+            if (wide) {
+                dot_s16(col, w, groups >> 1, acc);
+                w += 16 * groups;
+            } else {
+                dot_s8(col, w, w + fsz, groups, acc);
+                w += 2 * fsz;
             }
+            tq_requant_2x2(acc, t + 2, rq, &p0, &p1);
         }
+        first = 2 * safe;
+    }
+    other_channels(p, col, groups, wide, table, rq, first, o0, o1);
+}
+
+/* Output pixel (*oy, *ox) into the column slot at col, then on to the next pixel. */
+SPECIALIZE void slot(const tq_conv2d_params *p, const int8_t *in, int32_t *oy, int32_t *ox,
+                     int8_t *col, int8_t *x, int32_t groups, int direct)
+{
+    if (direct) {
+        const size_t at = (size_t)*oy * p->stride_h * p->in_w + (size_t)*ox * p->stride_w;
+        tq_widen_run(col, in + at * p->in_c, p->in_c >> 2);
+    } else {
+        tq_column_pixel(p, in, *oy, *ox, col, x, groups);
+    }
+    if (++*ox == p->out_w) {
+        *ox = 0;
+        ++*oy;
+    }
+}
+
+/* Scratch: the column (16 groups bytes), two int8 windows (4 groups bytes each), the
+ * requantization table (TQ_TABLE_WORDS words per pair). */
+SPECIALIZE void conv(const tq_conv2d_params *p, const int8_t *in, int8_t *out,
+                     int8_t *scratch, int32_t groups, int wide)
+{
+    const int32_t out_c = p->out_c, fsz = p->k_h * p->k_w * p->in_c;
+    int8_t *col = scratch;
+    int8_t *x0 = scratch + 16 * groups;
+    int8_t *x1 = x0 + 4 * groups;
+    /* With int8 weights a filter's last group reads up to 3 elements of the next filter
+     * (times the column's zeros): the first `safe` pairs stay inside the array. */
+    const int32_t end = wide ? out_c : (out_c * fsz - 4 * groups) / fsz + 1;
+    const int32_t safe = end > 0 ? end >> 1 : 0;
+    const int32_t *table = tq_requant_table(p, out_c >> 1,
+                                            (int32_t *)(void *)(x1 + 4 * groups));
+    const tq_requant_pair_t rq = tq_requant_pair_init(p->out_zp, p->act_min, p->act_max);
+    tq_column_init(p, col, x0, x1, groups);
+    const int32_t n = p->out_h * p->out_w;
+    /* An unpadded 1x1 window of whole groups inside the input is one input pixel. */
+    const int direct = p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
+                       (p->in_c & 3) == 0 && (p->out_h - 1) * p->stride_h < p->in_h &&
+                       (p->out_w - 1) * p->stride_w < p->in_w;
+    int32_t oy = 0, ox = 0;
+    for (int32_t i = 0; i < n; i += 2) {
+        const int two = i + 1 < n;
+        slot(p, in, &oy, &ox, col, x0, groups, direct);
+        if (two) {
+            slot(p, in, &oy, &ox, col + 8, x1, groups, direct);
+        }
+        pixels(p, col, groups, wide, table, &rq, safe, out + (size_t)i * out_c, two);
     }
 }
 
@@ -125,34 +267,16 @@ void tq_conv2d_s8_dsp(const tq_conv2d_params *p, const int8_t *restrict in,
         tq_conv2d_s8(p, in, out);
         return;
     }
-    const int32_t groups = (p->k_h * p->k_w * p->in_c + 3) >> 2;
-    int8_t *col = scratch;                  /* 16 * groups bytes */
-    int8_t *x0 = scratch + 16 * groups;     /* 4 * groups bytes each */
-    int8_t *x1 = x0 + 4 * groups;
-    const int32_t fsz = p->k_h * p->k_w * p->in_c;
-    /* The windows' last group past fsz stays zero: gathers write fsz bytes only. */
-    tq_fill_run(x0 + fsz, 0, 4 * groups - fsz);
-    tq_fill_run(x1 + fsz, 0, 4 * groups - fsz);
-    const int32_t n = p->out_h * p->out_w;
-    /* A 1x1 window over the whole map with whole groups is the input pixel itself: widen
-     * it from where it lies, no gather. */
-    const int direct = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
-                       p->pad_top == 0 && p->pad_left == 0 && p->out_w == p->in_w &&
-                       p->out_h <= p->in_h && (p->in_c & 3) == 0;
-    for (int32_t i = 0; i < n; i += 2) {
-        const int two = i + 1 < n;
-        const int32_t j = two ? i + 1 : i;
-        const int8_t *w0 = x0, *w1 = x1;
-        if (direct) {
-            w0 = in + (size_t)i * p->in_c;
-            w1 = in + (size_t)j * p->in_c;
-        } else {
-            tq_gather_window(p, in, i / p->out_w, i % p->out_w, x0);
-            tq_gather_window(p, in, j / p->out_w, j % p->out_w, x1);
-        }
-        widen(w0, col, groups, 0);
-        widen(w1, col, groups, 1);
-        pixels(p, col, w0, w1, out + (size_t)i * p->out_c, two);
+    conv(p, in, out, scratch, (p->k_h * p->k_w * p->in_c + 3) >> 2, 0);
+}
+
+void tq_conv2d_s8s16_dsp(const tq_conv2d_params *p, const int8_t *restrict in,
+                         int8_t *restrict out, int8_t *restrict scratch)
+{
+    if (p->groups != 1) { /* the converter keeps grouped weights in the reference layout */
+        tq_conv2d_s8(p, in, out);
+        return;
     }
+    conv(p, in, out, scratch, 2 * ((p->k_h * p->k_w * p->in_c + 7) >> 3), 1);
 }
 #endif /* TQ_HAS_DSP */

@@ -7,15 +7,15 @@
  * and the x4096 products are summed in chunks (tq_dsp.h, tq_pair8). The total is the
  * reference's int32 sum in another order.
  *
- * The window is zero-padded to whole groups of 8, so a filter's last group may read the
- * next filter's nibbles (times 0).
- * Filters start mid-byte when k_h * k_w * in_c is odd (filter o at element o * fsz): an
- * odd-numbered filter is read from the byte holding its first element, whose low nibble
- * (the previous filter's last element) meets a second column, shifted by one with a 0 in
- * front; filters of the same parity go in pairs (o, o + 2). Grouped convolutions use the
- * reference kernel.
+ * The weights are laid out by the converter for this kernel: each filter padded to an
+ * even number of elements (a 0 nibble after an odd one, tinyq.h), so every filter starts
+ * at a byte and filters go in pairs (o, o + 1). The window is zero-padded to whole groups
+ * of 8, so a filter's last group may read the next filter's nibbles (times 0).
+ * Requantization: two channels of two pixels at once (tq_dsp.h, tq_requant_2x2) from a
+ * table of per-channel constants built per call. Grouped convolutions use the reference
+ * kernel (and keep the reference layout).
  *
- * scratch: TQ_CONV2D_S8S4_DSP_SCRATCH(k_h * k_w * in_c) bytes (tinyq.h). */
+ * scratch: TQ_CONV2D_S8S4_DSP_SCRATCH(k_h * k_w * in_c, out_c) bytes (tinyq.h). */
 #include "tq_isa.h"
 
 #if TQ_HAS_DSP
@@ -122,47 +122,53 @@ static uint32_t last_word(const int8_t *w, size_t from, size_t bytes)
     return v;
 }
 
-/* Output pixels i and i + 1 (the same pixel twice when i is the last): every channel.
- * cols[ph] is the two-pixel column for filters starting at parity ph, zero past the
- * window. A filter's last group of 8 reads the next filter's nibbles (times 0); for the
- * last filters, where it would read past the weight array, that word comes from a copy
- * of the bytes that exist. */
-static void pixels(const tq_conv2d_params *p, int8_t *const cols[2], int8_t *o0, int two)
+/* Output pixels o0 and o1 (o1 == o0 when !two: written first, then overwritten): every
+ * channel, the first `pairs` pairs in the tight loop. A filter's last group reads the next
+ * filter's nibbles (times 0); for the last filters, where it would read past the array,
+ * that word comes from a copy of the bytes that exist. */
+static void pixels(const tq_conv2d_params *p, const int8_t *col, const int32_t *table,
+                   int32_t pairs, const tq_requant_pair_t *rq, int8_t *o0, int two)
 {
-    const int32_t fsz = p->k_h * p->k_w * p->in_c;
-    const int32_t step = fsz & 1 ? 2 : 1;
-    const size_t bytes = ((size_t)p->out_c * fsz + 1) >> 1;
-    int8_t *o1 = o0 + p->out_c;
-    for (int32_t ph = 0; ph < step; ph++) {
-        /* Filters ph, ph + step, ... start at an element of parity ph (odd fsz) or at an
-         * even one (even fsz): at a nibble ph of their first byte. */
-        const int32_t groups = (fsz + ph + 7) >> 3;
-        for (int32_t oc = ph; oc < p->out_c; oc += 2 * step) {
-            const int pair = oc + step < p->out_c;
-            const int32_t oc1 = pair ? oc + step : oc;
-            const size_t b0 = ((size_t)oc * fsz) >> 1, b1 = ((size_t)oc1 * fsz) >> 1;
-            const int32_t bias0 = p->bias[oc], bias1 = p->bias[oc1];
-            int32_t acc[4] = {bias0, bias1, bias0, bias1};
-            if (b1 + 4 * (size_t)groups <= bytes) {
-                dot2x2(cols[ph], p->weights + b0, p->weights + b1, groups, acc);
-            } else {
-                const size_t last = 4 * (size_t)(groups - 1);
-                const uint32_t u[2] = {last_word(p->weights, b0 + last, bytes),
-                                       last_word(p->weights, b1 + last, bytes)};
-                dot2x2(cols[ph], p->weights + b0, p->weights + b1, groups - 1, acc);
-                dot2x2(cols[ph] + 8 * last, (const int8_t *)&u[0], (const int8_t *)&u[1], 1,
-                       acc);
-            }
-            o0[oc] = requant_one(p, acc[0], oc);
-            if (pair) {
-                o0[oc1] = requant_one(p, acc[1], oc1);
-            }
-            if (two) {
-                o1[oc] = requant_one(p, acc[2], oc);
-                if (pair) {
-                    o1[oc1] = requant_one(p, acc[3], oc1);
-                }
-            }
+    const int32_t fsz = p->k_h * p->k_w * p->in_c, half = (fsz + 1) >> 1;
+    const int32_t groups = (fsz + 7) >> 3;
+    const size_t bytes = (size_t)p->out_c * half;
+    int8_t *o1 = two ? o0 + p->out_c : o0;
+    int32_t first = 0;
+    if (table != NULL) {
+        const int8_t *w = p->weights;
+        int8_t *p0 = o0, *p1 = o1;
+        for (int32_t q = 0; q < pairs; q++, table += TQ_TABLE_WORDS, w += 2 * half) {
+            int32_t acc[4] = {table[0], table[1], table[0], table[1]};
+            dot2x2(col, w, w + half, groups, acc);
+            tq_requant_2x2(acc, table + 2, rq, &p0, &p1);
+        }
+        first = 2 * pairs;
+    }
+    for (int32_t oc = first; oc < p->out_c; oc += 2) {
+        const int pair = oc + 1 < p->out_c;
+        const int32_t oc1 = pair ? oc + 1 : oc;
+        const size_t b0 = (size_t)oc * half, b1 = (size_t)oc1 * half;
+        int32_t acc[4] = {p->bias[oc], p->bias[oc1], p->bias[oc], p->bias[oc1]};
+        if (b1 + 4 * (size_t)groups <= bytes) {
+            dot2x2(col, p->weights + b0, p->weights + b1, groups, acc);
+        } else {
+            const size_t last = 4 * (size_t)(groups - 1);
+            const uint32_t u[2] = {last_word(p->weights, b0 + last, bytes),
+                                   last_word(p->weights, b1 + last, bytes)};
+            dot2x2(col, p->weights + b0, p->weights + b1, groups - 1, acc);
+            dot2x2(col + 8 * last, (const int8_t *)&u[0], (const int8_t *)&u[1], 1, acc);
+        }
+        if (pair && table != NULL) { /* table: every pair's constants */
+            int8_t *p0 = o0 + oc, *p1 = o1 + oc;
+            tq_requant_2x2(acc, table + 2 + TQ_TABLE_WORDS * ((oc - first) >> 1), rq, &p0,
+                           &p1);
+            continue;
+        }
+        o1[oc] = requant_one(p, acc[2], oc);
+        o0[oc] = requant_one(p, acc[0], oc);
+        if (pair) {
+            o1[oc1] = requant_one(p, acc[3], oc1);
+            o0[oc1] = requant_one(p, acc[1], oc1);
         }
     }
 }
@@ -174,34 +180,44 @@ void tq_conv2d_s8s4_dsp(const tq_conv2d_params *p, const int8_t *restrict in,
         tq_conv2d_s8s4(p, in, out);
         return;
     }
-    /* Layout (TQ_CONV2D_S8S4_DSP_SCRATCH): the parity-0 column of g groups, then for odd
-     * fsz the parity-1 column; two windows of 8 g bytes, for odd fsz each after a word
-     * whose last byte is the 0 the parity-1 column starts with. */
-    const int32_t fsz = p->k_h * p->k_w * p->in_c;
-    const int32_t odd = fsz & 1;
-    const int32_t g = (fsz + odd + 7) >> 3;
-    int8_t *cols[2];
-    cols[0] = scratch;
-    cols[1] = scratch + 32 * g;
-    int8_t *x0 = scratch + 32 * g * (1 + odd) + 4 * odd;
-    int8_t *x1 = x0 + 8 * g + 4 * odd;
-    if (odd) {
-        x0[-1] = 0;
-        x1[-1] = 0;
-    }
+    /* Scratch (TQ_CONV2D_S8S4_DSP_SCRATCH): the column of g groups of 8, two int8
+     * windows of 8 g bytes, the requantization table. */
+    const int32_t fsz = p->k_h * p->k_w * p->in_c, half = (fsz + 1) >> 1;
+    const int32_t g = (fsz + 7) >> 3;
+    int8_t *col = scratch;
+    int8_t *x0 = scratch + 32 * g;
+    int8_t *x1 = x0 + 8 * g;
     tq_fill_run(x0 + fsz, 0, 8 * g - fsz);
     tq_fill_run(x1 + fsz, 0, 8 * g - fsz);
+    /* Pairs (c, c + 1) whose last group stays inside the weights. */
+    const int32_t last = p->out_c * half - 4 * g;
+    const int32_t pairs = last < 0 ? 0 : (last / half + 1) >> 1;
+    const int32_t *table = tq_requant_table(p, p->out_c >> 1,
+                                            (int32_t *)(void *)(x1 + 8 * g));
+    const tq_requant_pair_t rq = tq_requant_pair_init(p->out_zp, p->act_min, p->act_max);
     const int32_t n = p->out_h * p->out_w;
+    /* Window rows of whole groups of 8: two windows inside the input are widened row by
+     * row straight from it, no gather. */
+    const int32_t row_groups = (p->k_w * p->in_c) & 7 ? 0 : (p->k_w * p->in_c) >> 3;
+    const size_t row_step = (size_t)p->dil_h * p->in_w * p->in_c;
     for (int32_t i = 0; i < n; i += 2) {
         const int two = i + 1 < n;
         const int32_t j = two ? i + 1 : i;
+        const int8_t *r0 = row_groups ? tq_window_inside(p, in, i / p->out_w, i % p->out_w)
+                                      : NULL;
+        const int8_t *r1 = r0 ? tq_window_inside(p, in, j / p->out_w, j % p->out_w) : NULL;
+        if (r1 != NULL) {
+            for (int32_t ky = 0; ky < p->k_h; ky++) {
+                widen(r0 + ky * row_step, r1 + ky * row_step, col + 32 * ky * row_groups,
+                      row_groups);
+            }
+            pixels(p, col, table, pairs, &rq, out + (size_t)i * p->out_c, two);
+            continue;
+        }
         tq_gather_window(p, in, i / p->out_w, i % p->out_w, x0);
         tq_gather_window(p, in, j / p->out_w, j % p->out_w, x1);
-        widen(x0, x1, cols[0], (fsz + 7) >> 3);
-        if (odd) {
-            widen(x0 - 1, x1 - 1, cols[1], g);
-        }
-        pixels(p, cols, out + (size_t)i * p->out_c, two);
+        widen(x0, x1, col, g);
+        pixels(p, col, table, pairs, &rq, out + (size_t)i * p->out_c, two);
     }
 }
 #endif /* TQ_HAS_DSP */
