@@ -29,7 +29,9 @@ from tinyq.targets import Target
 RUNTIME = Path(__file__).resolve().parent.parent.parent / "runtime_c"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 RUNTIME_HEADERS = ("include/tinyq.h", "include/tq_isa.h", "src/tq_requant.h", "src/tq_dsp.h",
-                   "src/tq_int4.h", "src/tq_rvv.h", "src/tq_window.h", "src/tq_gather.h")
+                   "src/tq_int4.h", "src/tq_rvv.h", "src/tq_rvv_s4.h", "src/tq_rvv_lanes.h",
+                   "src/tq_rvv_oclanes.h", "src/tq_rvv_dwlanes.h", "src/tq_window.h",
+                   "src/tq_gather.h")
 
 
 def runtime_root() -> Path:
@@ -82,7 +84,8 @@ def fill(d: Path, graph: Graph, plan: Plan, name: str, target: Target, origin: s
          version: str, report_extra: dict[str, Any]) -> None:
     runtime = runtime_root()
     reference = kernel_files(graph, plan)
-    variants = graph_variants(graph, target.isa_features, runtime / "src")
+    variants = graph_variants(graph, target.isa_features, runtime / "src",
+                              (ROWS_SOURCE,) if plan.roots.rows else ())
     kernels = reference + [f"runtime/src/{v.source}" for v in variants.values()]
     src = generate(graph, plan, name, origin, version, variants)
     (d / f"{name}.h").write_text(src.header)
