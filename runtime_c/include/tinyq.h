@@ -370,6 +370,9 @@ void tq_conv2d_s8s4_rvv(const tq_conv2d_params *p, const int8_t *restrict in,
 void tq_dwconv2d_s8s4_rvv(const tq_dwconv2d_params *p, const int8_t *restrict in,
                           int8_t *restrict out);
 void tq_fc_s8s4_rvv(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
+/* In place by rows: the row copies as vector loads and stores. */
+void tq_rows_commit_rvv(const tq_rows_params *p, int8_t *restrict buf,
+                        const int8_t *restrict ring, int32_t r);
 /* end of RVV variants */
 
 /* 32-bit cores without DSP / MVE / RVV (Cortex-M0+ / M3, rv32imc): plain C, register blocked

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tinyq.codegen.variants import HELPERS
 from tinyq.ops import OPS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,6 +39,8 @@ def test_isa_variant_has_reference_prototype_and_guard(variant):
     path = REPO / "runtime_c" / "src" / variant
     reference = path.with_name(path.stem.rsplit("_", 1)[0] + ".c")
     assert reference.is_file(), f"{variant} has no reference kernel {reference.name}"
-    assert f" {path.stem}(" in HEADER, f"{path.stem} has no prototype in tinyq.h"
     isa = path.stem.rsplit("_", 1)[-1].upper()
+    helpers = HELPERS.get(reference.relative_to(REPO / "runtime_c" / "src").as_posix(), ())
+    for symbol in [f"{h}_{isa.lower()}" for h in helpers] or [path.stem]:
+        assert f" {symbol}(" in HEADER, f"{symbol} has no prototype in tinyq.h"
     assert f"#if TQ_HAS_{isa}" in path.read_text(), f"{variant} is not guarded by TQ_HAS_{isa}"

@@ -53,9 +53,10 @@ def rows_struct(tag: str, rows: RowWindow) -> str:
 
 
 def row_loop(kernel: str, scratch: list[str], call: CCall, tag: str, args: list[str],
-             rows: RowWindow, ring: str) -> list[str]:
+             rows: RowWindow, ring: str, commit: str = "tq_rows_commit") -> list[str]:
     """The layer in place over its input, a few output rows at a time (tinyq.h, tq_rows):
-    a copy of its params narrowed to the band of input rows those output rows read."""
+    a copy of its params narrowed to the band of input rows those output rows read.
+    commit: tq_rows_commit, or the macro binding its ISA variant."""
     if call.params_type not in ("tq_conv2d_params", "tq_dwconv2d_params") or len(args) != 3:
         raise AssertionError(f"{call.kernel} cannot run in place by rows")
     buf = args[1]
@@ -69,7 +70,7 @@ def row_loop(kernel: str, scratch: list[str], call: CCall, tag: str, args: list[
             "            band.pad_top = b.pad_top;",
             "            band.out_h = b.out_rows;",
             f"            {c_call(kernel, call_args)}",
-            f"            tq_rows_commit(&{tag}_rows, {buf}, {ring}, r);",
+            f"            {commit}(&{tag}_rows, {buf}, {ring}, r);",
             "        }",
             "    }"]
 
@@ -142,8 +143,10 @@ def generate(graph: Graph, plan: Plan, name: str, origin: str, version: str,
                     scratch = [scratch_pointer(node, plan)]
             if node.name in plan.roots.rows:
                 structs.append(rows_struct(tag, plan.roots.rows[node.name]))
+                commit = variants.get("tq_rows_commit")
                 body += row_loop(kernel, scratch, call, tag, args, plan.roots.rows[node.name],
-                                 rows_pointer(node, plan))
+                                 rows_pointer(node, plan),
+                                 commit.macro if commit else "tq_rows_commit")
             else:
                 body.append(f"    {c_call(kernel, scratch + args)}")
         body.append(f"    TQ_LAYER_END({index});")

@@ -83,7 +83,8 @@ def fill(d: Path, graph: Graph, plan: Plan, name: str, target: Target, origin: s
          version: str, report_extra: dict[str, Any], optimize: str = "size") -> None:
     runtime = runtime_root()
     reference = kernel_files(graph, plan)
-    variants = graph_variants(graph, target.isa_features, runtime / "src", optimize)
+    variants = graph_variants(graph, target.isa_features, runtime / "src", optimize,
+                              (ROWS_SOURCE,) if plan.roots.rows else ())
     kernels = reference + [f"runtime/src/{v.source}" for v in variants.values()]
     src = generate(graph, plan, name, origin, version, variants)
     (d / f"{name}.h").write_text(src.header)

@@ -125,6 +125,13 @@ SCRATCH_BYTES: dict[str, Callable[[dict[str, Any]], int]] = {
 }
 
 
+# Reference sources of helpers rather than of one kernel named after the file: the
+# functions their ISA variant file defines (each with the feature suffix, same signature).
+HELPERS: dict[str, tuple[str, ...]] = {
+    "movement/tq_rows_s8.c": ("tq_rows_commit",),  # in place by rows: the row copies
+}
+
+
 @dataclass(frozen=True)
 class Variant:
     kernel: str
@@ -161,20 +168,23 @@ def select_variants(sources: list[str], features: tuple[str, ...], src_root: Pat
     chosen: dict[str, Variant] = {}
     for rel in sources:
         path = Path(rel)
-        kernel = path.stem
-        for feature in features:
-            candidate = path.with_name(f"{kernel}_{feature}.c")
-            if (src_root / candidate).is_file() and kernel not in chosen:
-                symbol = f"{kernel}_{feature}"
-                name = SPEED_SYMBOLS.get(symbol, "") if optimize == "speed" else ""
-                chosen[kernel] = Variant(kernel, feature, str(candidate), name)
+        for kernel in HELPERS.get(rel, (path.stem,)):
+            for feature in features:
+                candidate = path.with_name(f"{path.stem}_{feature}.c")
+                if (src_root / candidate).is_file() and kernel not in chosen:
+                    symbol = f"{kernel}_{feature}"
+                    name = SPEED_SYMBOLS.get(symbol, "") if optimize == "speed" else ""
+                    chosen[kernel] = Variant(kernel, feature, str(candidate), name)
     return chosen
 
 
 def graph_variants(graph: Graph, features: tuple[str, ...], src_root: Path,
-                   optimize: str = "size") -> dict[str, Variant]:
-    """The variants a graph's kernels get on a target with `features`."""
-    sources = sorted({f for node in graph.nodes for f in op_of(node).kernel_sources})
+                   optimize: str = "size",
+                   extra_sources: tuple[str, ...] = ()) -> dict[str, Variant]:
+    """The variants a graph's kernels, and the helpers of `extra_sources`, get on a target
+    with `features`."""
+    sources = sorted({f for node in graph.nodes for f in op_of(node).kernel_sources}
+                     | set(extra_sources))
     return select_variants(sources, features, src_root, optimize)
 
 

@@ -9,11 +9,11 @@
  * - Channel lanes (short windows, first layers, narrow pointwise): each output channel is
  *   an int32 lane; per tap a scalar activation times a strided load of that tap's weight in
  *   every filter, widened to int16, is multiply-accumulated (VWMACC.VX). Two neighbouring
- *   pixels that both read their windows directly share each weight load (lane_sums2).
+ *   pixels that both read their windows directly share each weight load (tq_rvv_oc_sums2).
  * - Pixel lanes (few channels, wide rows): the output pixels of a row whose windows lie
  *   inside the image horizontally are int32 lanes, three filters per pass; per tap one
  *   strided load of the pixels' activations serves the three filters' scalar weights, and
- *   the pass requantizes and stores its own outputs (tq_rvv_pix3_run, tq_rvv.h). Window
+ *   the pass requantizes and stores its own outputs (tq_rvv_pix3_run, tq_rvv_lanes.h). Window
  *   rows above or below the image read a buffer of in_zp with lane stride 0.
  * The sums are the reference's int32 sums in another order: the converter bounds |acc|
  * below 2^31, so the bits are the same.
@@ -33,128 +33,14 @@
 #include "tinyq.h"
 #include "../tq_requant.h"
 #include "../tq_rvv.h"
+#include "../tq_rvv_lanes.h"
+#include "../tq_rvv_oclanes.h"
 
 #define OC_CHUNK 32    /* output channels whose int32 sums wait on the stack for requant */
 #define PATCH_MAX 256  /* bytes of one gathered window */
 #define PIX_MAX 32     /* output pixels per pass of pixel lanes (int32 lanes, e32 m8) */
 #define PIX_ROWS 11    /* window rows pixel lanes take */
 #define PIX_ROW_LEN 64 /* taps per window row pixel lanes take (bytes of in_zp) */
-
-/* Output channels as lanes: acc[j] = sum over `rows` runs of `len` activations of
- * x[t] * w[j * fsz + t] for the first vl of n channels (n <= OC_CHUNK); returns vl. Run r
- * starts at x + r * xs; the filter's taps are contiguous, so w advances by one per tap
- * across runs too. */
-static inline int32_t lane_sums(const int8_t *x, int32_t xs, int32_t len, int32_t rows,
-                                const int8_t *w, int32_t fsz, int32_t n, int32_t *acc)
-{
-    int32_t vl, k, t, u;
-    const int8_t *w1;
-    const int32_t x_adv = xs - len;
-    __asm__ volatile(
-        "vsetvli %[vl], %[n], e32, m8, ta, ma\n\t"
-        "vmv.v.i v24, 0\n\t"
-        "vsetvli zero, %[vl], e16, m4, ta, ma\n"
-        "1:\n\t"
-        "mv %[k], %[len]\n\t"
-        "andi %[t], %[k], 1\n\t"
-        "beqz %[t], 2f\n\t"
-        /* An odd run starts with one tap, then goes two at a time. */
-        "lb %[t], 0(%[x])\n\t"
-        "vlse8.v v0, (%[w]), %[fsz]\n\t"
-        "vsext.vf2 v8, v0\n\t"
-        "vwmacc.vx v24, %[t], v8\n\t"
-        "addi %[x], %[x], 1\n\t"
-        "addi %[w], %[w], 1\n\t"
-        "addi %[k], %[k], -1\n\t"
-        "beqz %[k], 3f\n"
-        "2:\n\t"
-        "lb %[t], 0(%[x])\n\t"
-        "lb %[u], 1(%[x])\n\t"
-        "addi %[w1], %[w], 1\n\t"
-        "vlse8.v v0, (%[w]), %[fsz]\n\t"
-        "vlse8.v v2, (%[w1]), %[fsz]\n\t"
-        "vsext.vf2 v8, v0\n\t"
-        "vsext.vf2 v12, v2\n\t"
-        "vwmacc.vx v24, %[t], v8\n\t"
-        "vwmacc.vx v24, %[u], v12\n\t"
-        "addi %[x], %[x], 2\n\t"
-        "addi %[w], %[w], 2\n\t"
-        "addi %[k], %[k], -2\n\t"
-        "bnez %[k], 2b\n"
-        "3:\n\t"
-        "add %[x], %[x], %[xa]\n\t"
-        "addi %[rows], %[rows], -1\n\t"
-        "bnez %[rows], 1b\n\t"
-        "vse32.v v24, (%[acc])"
-        : [x] "+r"(x), [w] "+r"(w), [rows] "+r"(rows), [vl] "=&r"(vl), [k] "=&r"(k),
-          [t] "=&r"(t), [u] "=&r"(u), [w1] "=&r"(w1)
-        : [n] "r"(n), [len] "r"(len), [fsz] "r"(fsz), [xa] "r"(x_adv), [acc] "r"(acc)
-        : "memory");
-    return vl;
-}
-
-/* lane_sums for two pixels whose windows have the same geometry, the second's activations
- * dx bytes after the first's: each strided weight load serves both (acc and acc2). */
-static inline int32_t lane_sums2(const int8_t *x, int32_t dx, int32_t xs, int32_t len,
-                                 int32_t rows, const int8_t *w, int32_t fsz, int32_t n,
-                                 int32_t *acc, int32_t *acc2)
-{
-    int32_t vl, k, t;
-    const int8_t *w1, *u;
-    const int32_t x_adv = xs - len;
-    __asm__ volatile(
-        "vsetvli %[vl], %[n], e32, m8, ta, ma\n\t"
-        "vmv.v.i v16, 0\n\t"
-        "vmv.v.i v24, 0\n\t"
-        "vsetvli zero, %[vl], e16, m4, ta, ma\n"
-        "1:\n\t"
-        "mv %[k], %[len]\n\t"
-        "andi %[t], %[k], 1\n\t"
-        "beqz %[t], 2f\n\t"
-        "vlse8.v v0, (%[w]), %[fsz]\n\t"
-        "vsext.vf2 v8, v0\n\t"
-        "add %[u], %[x], %[dx]\n\t"
-        "lb %[t], 0(%[x])\n\t"
-        "vwmacc.vx v16, %[t], v8\n\t"
-        "lb %[t], 0(%[u])\n\t"
-        "vwmacc.vx v24, %[t], v8\n\t"
-        "addi %[x], %[x], 1\n\t"
-        "addi %[w], %[w], 1\n\t"
-        "addi %[k], %[k], -1\n\t"
-        "beqz %[k], 3f\n"
-        "2:\n\t"
-        "addi %[w1], %[w], 1\n\t"
-        "vlse8.v v0, (%[w]), %[fsz]\n\t"
-        "vlse8.v v2, (%[w1]), %[fsz]\n\t"
-        "vsext.vf2 v8, v0\n\t"
-        "vsext.vf2 v12, v2\n\t"
-        "add %[u], %[x], %[dx]\n\t"
-        "lb %[t], 0(%[x])\n\t"
-        "vwmacc.vx v16, %[t], v8\n\t"
-        "lb %[t], 1(%[x])\n\t"
-        "vwmacc.vx v16, %[t], v12\n\t"
-        "lb %[t], 0(%[u])\n\t"
-        "vwmacc.vx v24, %[t], v8\n\t"
-        "lb %[t], 1(%[u])\n\t"
-        "vwmacc.vx v24, %[t], v12\n\t"
-        "addi %[x], %[x], 2\n\t"
-        "addi %[w], %[w], 2\n\t"
-        "addi %[k], %[k], -2\n\t"
-        "bnez %[k], 2b\n"
-        "3:\n\t"
-        "add %[x], %[x], %[xa]\n\t"
-        "addi %[rows], %[rows], -1\n\t"
-        "bnez %[rows], 1b\n\t"
-        "vsetvli zero, %[vl], e32, m8, ta, ma\n\t"
-        "vse32.v v16, (%[acc])\n\t"
-        "vse32.v v24, (%[acc2])"
-        : [x] "+r"(x), [w] "+r"(w), [rows] "+r"(rows), [vl] "=&r"(vl), [k] "=&r"(k),
-          [t] "=&r"(t), [u] "=&r"(u), [w1] "=&r"(w1)
-        : [n] "r"(n), [len] "r"(len), [fsz] "r"(fsz), [xa] "r"(x_adv), [dx] "r"(dx),
-          [acc] "r"(acc), [acc2] "r"(acc2)
-        : "memory");
-    return vl;
-}
 
 /* How the dot products of one output pixel read its window. */
 typedef struct {
@@ -305,13 +191,7 @@ static void pixel_row(const tq_conv2d_params *p, const int8_t *in, int8_t *out, 
     const int32_t iy0 = oy * p->stride_h - p->pad_top;
     tq_rvv_pix_row rows[PIX_ROWS];
     tq_rvv_pix3 a;
-    a.rows = rows;
-    a.n_rows = p->k_h;
-    a.row_len = p->k_w * cin;
-    a.ostride = p->out_c;
-    a.zp = p->out_zp;
-    a.lo = p->act_min;
-    a.hi = p->act_max;
+    tq_rvv_pix3_layer(&a, rows, p);
     for (int32_t ox0 = ox_lo; ox0 < ox_hi; ox0 += PIX_MAX) {
         const int32_t n = ox_hi - ox0 < PIX_MAX ? ox_hi - ox0 : PIX_MAX;
         const int32_t ix0 = ox0 * p->stride_w - p->pad_left;
@@ -328,10 +208,7 @@ static void pixel_row(const tq_conv2d_params *p, const int8_t *in, int8_t *out, 
             for (int32_t j = 0; j < 3; j++) {
                 const int32_t oc = base + j < p->out_c ? base + j : p->out_c - 1;
                 a.w[j] = p->weights + (size_t)oc * fsz;
-                a.oc[j] = oc;
-                a.bias[j] = p->bias[oc];
-                a.mult[j] = p->mult[oc];
-                a.d[j] = p->shift[oc] - 31;
+                tq_rvv_pix3_filter(&a, j, p, oc);
             }
             tq_rvv_pix3_run(&a, n);
         }
@@ -414,9 +291,10 @@ void tq_conv2d_s8_rvv(const tq_conv2d_params *p, const int8_t *restrict in,
                 int8_t *o = out + ((size_t)oy * p->out_w + ox) * p->out_c;
                 for (int32_t oc0 = 0; oc0 < p->out_c;) {
                     const int32_t left = p->out_c - oc0 < OC_CHUNK ? p->out_c - oc0 : OC_CHUNK;
-                    const int32_t nc = lane_sums2(x, dx, p->dil_h * p->in_w * cin, row_len,
-                                                  p->k_h, p->weights + (size_t)oc0 * fsz, fsz,
-                                                  left, acc, acc + OC_CHUNK);
+                    const int32_t nc = tq_rvv_oc_sums2(x, dx, p->dil_h * p->in_w * cin,
+                                                       row_len, p->k_h,
+                                                       p->weights + (size_t)oc0 * fsz, fsz,
+                                                       left, acc, acc + OC_CHUNK);
                     requant_chunk(p, acc, oc0, nc, vector_ok, o);
                     requant_chunk(p, acc + OC_CHUNK, oc0, nc, vector_ok, o + p->out_c);
                     oc0 += nc;
@@ -444,8 +322,8 @@ void tq_conv2d_s8_rvv(const tq_conv2d_params *p, const int8_t *restrict in,
             for (int32_t oc0 = 0; oc0 < p->out_c;) {
                 int32_t nc = p->out_c - oc0 < OC_CHUNK ? p->out_c - oc0 : OC_CHUNK;
                 if (lanes) {
-                    nc = lane_sums(v.x, v.xs, v.len, v.rows, p->weights + (size_t)oc0 * fsz,
-                                   fsz, nc, acc);
+                    nc = tq_rvv_oc_sums(v.x, v.xs, v.len, v.rows,
+                                        p->weights + (size_t)oc0 * fsz, fsz, nc, acc);
                 } else {
                     pixel_sums(p, in, &v, patch, oc0, nc, acc);
                 }

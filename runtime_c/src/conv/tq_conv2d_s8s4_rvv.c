@@ -15,7 +15,7 @@
  *   an odd filter then reads from the zero before (its first byte's low nibble belongs to
  *   the previous filter) and an even one ends on the zero after.
  * - Pixel lanes (small windows, wide rows): output pixels as lanes, three filters of one
- *   start parity per pass, weights as scalar nibbles (tq_rvv_pix3_s4_run, tq_rvv.h).
+ *   start parity per pass, weights as scalar nibbles (tq_rvv_pix3_s4_run, tq_rvv_lanes.h).
  * A window larger than a patch that touches the padding is gathered row by row. Layers
  * neither way can read (rows and windows past a patch with odd row lengths) and grouped
  * convolutions use the reference kernel. Needs VLEN >= 128. */
@@ -25,163 +25,15 @@
 #include "tinyq.h"
 #include "../tq_requant.h"
 #include "../tq_rvv.h"
+#include "../tq_rvv_lanes.h"
+#include "../tq_rvv_oclanes.h"
+#include "../tq_rvv_s4.h"
 
 #define OC_CHUNK 32   /* output channels whose int32 sums wait on the stack for requant */
 #define PATCH_MAX 256 /* activations of one gathered window */
 #define PIX_MAX 32     /* output pixels per pass of pixel lanes (int32 lanes, e32 m8) */
 #define PIX_ROWS 11    /* window rows pixel lanes take */
 #define PIX_ROW_LEN 64 /* taps per window row pixel lanes take (bytes of in_zp) */
-
-/* acc[j * astride / 4] = sum over `rows` runs of `len` activations of x[t] * (tap t of lane
- * j's filter) for the first vl of n lanes; returns vl. Lane j's taps are the nibbles from
- * byte w + j * ws, the first at nibble `phase` (1: high), continuing across runs. */
-static inline int32_t lane_sums(const int8_t *x, int32_t xs, int32_t len, int32_t rows,
-                                const int8_t *w, int32_t phase, int32_t ws, int32_t n,
-                                int32_t *acc, int32_t astride)
-{
-    int32_t vl, k, t, u;
-    const int32_t x_adv = xs - len;
-    __asm__ volatile(
-        "vsetvli %[vl], %[n], e32, m8, ta, ma\n\t"
-        "vmv.v.i v24, 0\n\t"
-        "vsetvli zero, %[vl], e16, m4, ta, ma\n"
-        "1:\n\t"
-        "mv %[k], %[len]\n\t"
-        "beqz %[ph], 2f\n\t"
-        /* The run starts on a high nibble: one tap alone. */
-        "lb %[t], 0(%[x])\n\t"
-        "vlse8.v v0, (%[w]), %[ws]\n\t"
-        "vsext.vf2 v8, v0\n\t"
-        "vsra.vi v8, v8, 4\n\t"
-        "vwmacc.vx v24, %[t], v8\n\t"
-        "addi %[x], %[x], 1\n\t"
-        "addi %[w], %[w], 1\n\t"
-        "li %[ph], 0\n\t"
-        "addi %[k], %[k], -1\n"
-        "2:\n\t"
-        "srli %[u], %[k], 1\n\t"
-        "beqz %[u], 4f\n"
-        "3:\n\t"
-        "lb %[t], 0(%[x])\n\t"
-        "vlse8.v v0, (%[w]), %[ws]\n\t"
-        "vsext.vf2 v8, v0\n\t"
-        "vsll.vi v12, v8, 12\n\t"
-        "vsra.vi v12, v12, 12\n\t"
-        "vwmacc.vx v24, %[t], v12\n\t"
-        "lb %[t], 1(%[x])\n\t"
-        "vsra.vi v8, v8, 4\n\t"
-        "vwmacc.vx v24, %[t], v8\n\t"
-        "addi %[x], %[x], 2\n\t"
-        "addi %[w], %[w], 1\n\t"
-        "addi %[u], %[u], -1\n\t"
-        "bnez %[u], 3b\n"
-        "4:\n\t"
-        "andi %[k], %[k], 1\n\t"
-        "beqz %[k], 5f\n\t"
-        /* One tap left: a low nibble, the next run starts on the high one. */
-        "lb %[t], 0(%[x])\n\t"
-        "vlse8.v v0, (%[w]), %[ws]\n\t"
-        "vsext.vf2 v8, v0\n\t"
-        "vsll.vi v8, v8, 12\n\t"
-        "vsra.vi v8, v8, 12\n\t"
-        "vwmacc.vx v24, %[t], v8\n\t"
-        "addi %[x], %[x], 1\n\t"
-        "li %[ph], 1\n"
-        "5:\n\t"
-        "add %[x], %[x], %[xa]\n\t"
-        "addi %[rows], %[rows], -1\n\t"
-        "bnez %[rows], 1b\n\t"
-        "vsetvli zero, %[vl], e32, m8, ta, ma\n\t"
-        "vsse32.v v24, (%[acc]), %[as]"
-        : [x] "+r"(x), [w] "+r"(w), [rows] "+r"(rows), [ph] "+r"(phase), [vl] "=&r"(vl),
-          [k] "=&r"(k), [t] "=&r"(t), [u] "=&r"(u)
-        : [n] "r"(n), [len] "r"(len), [ws] "r"(ws), [xa] "r"(x_adv), [acc] "r"(acc),
-          [as] "r"(astride)
-        : "memory");
-    return vl;
-}
-
-/* lane_sums for two pixels whose windows have the same geometry, the second's activations
- * dx bytes after the first's: each strided weight load serves both (acc and acc2). */
-static inline int32_t lane_sums2(const int8_t *x, int32_t dx, int32_t xs, int32_t len,
-                                 int32_t rows, const int8_t *w, int32_t phase, int32_t ws,
-                                 int32_t n, int32_t *acc, int32_t *acc2, int32_t astride)
-{
-    int32_t vl, k, t, u;
-    const int8_t *q;
-    const int32_t x_adv = xs - len;
-    __asm__ volatile(
-        "vsetvli %[vl], %[n], e32, m8, ta, ma\n\t"
-        "vmv.v.i v24, 0\n\t"
-        "vmv.v.i v16, 0\n\t"
-        "vsetvli zero, %[vl], e16, m4, ta, ma\n"
-        "1:\n\t"
-        "mv %[k], %[len]\n\t"
-        "beqz %[ph], 2f\n\t"
-        /* The run starts on a high nibble: one tap alone. */
-        "lb %[t], 0(%[x])\n\t"
-        "vlse8.v v0, (%[w]), %[ws]\n\t"
-        "vsext.vf2 v8, v0\n\t"
-        "vsra.vi v8, v8, 4\n\t"
-        "vwmacc.vx v24, %[t], v8\n\t"
-        "add %[q], %[x], %[dx]\n\t"
-        "lb %[t], 0(%[q])\n\t"
-        "vwmacc.vx v16, %[t], v8\n\t"
-        "addi %[x], %[x], 1\n\t"
-        "addi %[w], %[w], 1\n\t"
-        "li %[ph], 0\n\t"
-        "addi %[k], %[k], -1\n"
-        "2:\n\t"
-        "srli %[u], %[k], 1\n\t"
-        "beqz %[u], 4f\n"
-        "3:\n\t"
-        "lb %[t], 0(%[x])\n\t"
-        "vlse8.v v0, (%[w]), %[ws]\n\t"
-        "vsext.vf2 v8, v0\n\t"
-        "vsll.vi v12, v8, 12\n\t"
-        "vsra.vi v12, v12, 12\n\t"
-        "vwmacc.vx v24, %[t], v12\n\t"
-        "add %[q], %[x], %[dx]\n\t"
-        "lb %[t], 0(%[q])\n\t"
-        "vwmacc.vx v16, %[t], v12\n\t"
-        "lb %[t], 1(%[x])\n\t"
-        "vsra.vi v8, v8, 4\n\t"
-        "vwmacc.vx v24, %[t], v8\n\t"
-        "lb %[t], 1(%[q])\n\t"
-        "vwmacc.vx v16, %[t], v8\n\t"
-        "addi %[x], %[x], 2\n\t"
-        "addi %[w], %[w], 1\n\t"
-        "addi %[u], %[u], -1\n\t"
-        "bnez %[u], 3b\n"
-        "4:\n\t"
-        "andi %[k], %[k], 1\n\t"
-        "beqz %[k], 5f\n\t"
-        /* One tap left: a low nibble, the next run starts on the high one. */
-        "lb %[t], 0(%[x])\n\t"
-        "vlse8.v v0, (%[w]), %[ws]\n\t"
-        "vsext.vf2 v8, v0\n\t"
-        "vsll.vi v8, v8, 12\n\t"
-        "vsra.vi v8, v8, 12\n\t"
-        "vwmacc.vx v24, %[t], v8\n\t"
-        "add %[q], %[x], %[dx]\n\t"
-        "lb %[t], 0(%[q])\n\t"
-        "vwmacc.vx v16, %[t], v8\n\t"
-        "addi %[x], %[x], 1\n\t"
-        "li %[ph], 1\n"
-        "5:\n\t"
-        "add %[x], %[x], %[xa]\n\t"
-        "addi %[rows], %[rows], -1\n\t"
-        "bnez %[rows], 1b\n\t"
-        "vsetvli zero, %[vl], e32, m8, ta, ma\n\t"
-        "vsse32.v v24, (%[acc]), %[as]\n\t"
-        "vsse32.v v16, (%[acc2]), %[as]"
-        : [x] "+r"(x), [w] "+r"(w), [rows] "+r"(rows), [ph] "+r"(phase), [vl] "=&r"(vl),
-          [k] "=&r"(k), [t] "=&r"(t), [u] "=&r"(u), [q] "=&r"(q)
-        : [n] "r"(n), [len] "r"(len), [ws] "r"(ws), [xa] "r"(x_adv), [acc] "r"(acc),
-          [acc2] "r"(acc2), [as] "r"(astride), [dx] "r"(dx)
-        : "memory");
-    return vl;
-}
 
 /* How one output pixel's window is read. */
 typedef struct {
@@ -214,7 +66,8 @@ static void gather_row(const tq_conv2d_params *p, const int8_t *in, const window
 }
 
 /* Lane sums of output channels [oc0, oc0 + n) (oc0 even, n <= OC_CHUNK) over the window
- * into acc, and with acc2 also over the window dx bytes further (lane_sums2); returns n. */
+ * into acc, and with acc2 also over the window dx bytes further (tq_rvv_oc_sums2_s4);
+ * returns n. */
 static int32_t lanes_pass(const tq_conv2d_params *p, const window *v, int32_t fsz,
                           int32_t oc0, int32_t n, int32_t *acc, int32_t dx, int32_t *acc2)
 {
@@ -229,10 +82,10 @@ static int32_t lanes_pass(const tq_conv2d_params *p, const window *v, int32_t fs
         const int8_t *w = p->weights + e / 2;
         const int32_t ph = (int32_t)(e & 1u);
         if (acc2 != NULL) {
-            lane_sums2(v->x, dx, v->xs, v->len, v->rows, w, ph, ws, lanes, acc + i, acc2 + i,
-                       4 * sets);
+            tq_rvv_oc_sums2_s4(v->x, dx, v->xs, v->len, v->rows, w, ph, ws, lanes, acc + i,
+                               acc2 + i, 4 * sets);
         } else {
-            lane_sums(v->x, v->xs, v->len, v->rows, w, ph, ws, lanes, acc + i, 4 * sets);
+            tq_rvv_oc_sums_s4(v->x, v->xs, v->len, v->rows, w, ph, ws, lanes, acc + i, 4 * sets);
         }
     }
     return n;
@@ -332,13 +185,7 @@ static void pixel_row(const tq_conv2d_params *p, const int8_t *in, int8_t *out, 
     const int32_t iy0 = oy * p->stride_h - p->pad_top;
     tq_rvv_pix_row rows[PIX_ROWS];
     tq_rvv_pix3 a;
-    a.rows = rows;
-    a.n_rows = p->k_h;
-    a.row_len = p->k_w * cin;
-    a.ostride = p->out_c;
-    a.zp = p->out_zp;
-    a.lo = p->act_min;
-    a.hi = p->act_max;
+    tq_rvv_pix3_layer(&a, rows, p);
     for (int32_t ox0 = ox_lo; ox0 < ox_hi; ox0 += PIX_MAX) {
         const int32_t n = ox_hi - ox0 < PIX_MAX ? ox_hi - ox0 : PIX_MAX;
         const int32_t ix0 = ox0 * p->stride_w - p->pad_left;
@@ -360,10 +207,7 @@ static void pixel_row(const tq_conv2d_params *p, const int8_t *in, int8_t *out, 
                     const int32_t oc = q + i * gap;
                     const size_t e = (size_t)oc * fsz;
                     a.w[j] = p->weights + e / 2;
-                    a.oc[j] = oc;
-                    a.bias[j] = p->bias[oc];
-                    a.mult[j] = p->mult[oc];
-                    a.d[j] = p->shift[oc] - 31;
+                    tq_rvv_pix3_filter(&a, j, p, oc);
                     a.phase = (int32_t)(e & 1u);
                 }
                 tq_rvv_pix3_s4_run(&a, n);

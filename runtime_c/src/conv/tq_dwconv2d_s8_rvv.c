@@ -9,7 +9,7 @@
  * An even channel count goes as channel pairs (VLSEG2E8 splits even and odd channels into
  * two groups of lanes: 64 channels per pass at VLEN 128). With 16 channels or fewer, the
  * pixels of a row whose windows lie inside the image horizontally go as (pixel, channel)
- * lanes instead (pix_run). Channel multipliers other than 1 use the reference kernel.
+ * lanes instead (tq_rvv_dw_pix_run). Channel multipliers other than 1 use the reference kernel.
  * Needs VLEN >= 128. */
 #include "tq_isa.h"
 
@@ -17,31 +17,9 @@
 #include "tinyq.h"
 #include "../tq_requant.h"
 #include "../tq_rvv.h"
+#include "../tq_rvv_dwlanes.h"
 
 #define CH_CHUNK 64 /* channels per pass: int32 sums on the stack, bytes of in_zp */
-#define PIX_LANES 32 /* int32 lanes (e32 m8) of a pass over (pixel, channel) lanes */
-#define PIX_ROWS 11  /* window rows pixel lanes take */
-
-/* One window row of a pixel-lane pass: pixel 0's channel 0 at its first tap, and the bytes
- * from one tap to the next (0: a padded row read from the in_zp buffer). */
-typedef struct {
-    const int8_t *x;
-    int32_t x_col;
-} pix_row;
-
-/* A pixel-lane pass (offsets read by the assembly). */
-typedef struct {
-    const pix_row *rows;     /* 0 */
-    int32_t n_rows, k_w;     /* 4, 8 */
-    int32_t ch, pix_step;    /* 12, 16: channels; bytes between two pixels' inputs */
-    int32_t w_row;           /* 20: weight bytes skipped from one row's taps to the next */
-    const int8_t *w;         /* 24: tap 0's weights */
-    const int32_t *bias;     /* 28 */
-    const int32_t *mult;     /* 32 */
-    const int8_t *shift;     /* 36 */
-    int8_t *out;             /* 40: pixel 0's output channel 0 */
-    int32_t zp, lo, hi;      /* 44, 48, 52 */
-} pix_pass;
 
 /* Few channels: lane i is channel i % ch of pixel i / ch, so a pass covers n lanes of whole
  * pixels. Per tap an indexed load gathers the pixels' activations and another repeats the
@@ -49,9 +27,9 @@ typedef struct {
  * at e8 and VWMUL / VWADD.WV widen); the per-channel requantization parameters are
  * gathered the same way and the pixels' outputs, contiguous, are stored at once. The
  * byte offsets are 8-bit: n * pix_step / ch < 256. */
-static void pix_run(const pix_pass *a, int32_t n)
+static void tq_rvv_dw_pix_run(const tq_rvv_dw_pix *a, int32_t n)
 {
-    const pix_row *rp;
+    const tq_rvv_dw_pix_row *rp;
     const int8_t *x, *w;
     int32_t vl, r, k, t, u;
     __asm__ volatile(
@@ -89,39 +67,7 @@ static void pix_run(const pix_pass *a, int32_t n)
         "add %[w], %[w], %[k]\n\t"
         "addi %[r], %[r], -1\n\t"
         "bnez %[r], 1b\n\t"
-        /* Requantize as tq_rvv_requant, per-lane parameters gathered by channel. */
-        "csrwi vxrm, 0\n\t"
-        "vsetvli zero, %[vl], e8, m2, ta, ma\n\t"
-        "lw %[t], 36(%[a])\n\t"
-        "vluxei8.v v0, (%[t]), v6\n\t"
-        "vsll.vi v2, v6, 2\n\t"
-        "vsetvli zero, %[vl], e32, m8, ta, ma\n\t"
-        "lw %[t], 28(%[a])\n\t"
-        "vluxei8.v v24, (%[t]), v2\n\t"
-        "vadd.vv v16, v16, v24\n\t"
-        "lw %[t], 32(%[a])\n\t"
-        "vluxei8.v v24, (%[t]), v2\n\t"
-        "vmulh.vv v8, v16, v24\n\t"
-        "vmul.vv v16, v16, v24\n\t"
-        "vadd.vv v8, v8, v8\n\t"
-        "vsrl.vi v16, v16, 31\n\t"
-        "vor.vv v8, v8, v16\n\t"
-        "vsext.vf4 v24, v0\n\t"
-        "li %[t], 31\n\t"
-        "vsub.vx v24, v24, %[t]\n\t"
-        "vssra.vv v8, v8, v24\n\t"
-        "lw %[t], 44(%[a])\n\t"
-        "vadd.vx v8, v8, %[t]\n\t"
-        "lw %[t], 48(%[a])\n\t"
-        "vmax.vx v8, v8, %[t]\n\t"
-        "lw %[t], 52(%[a])\n\t"
-        "vmin.vx v8, v8, %[t]\n\t"
-        "vsetvli zero, %[vl], e16, m4, ta, ma\n\t"
-        "vnsrl.wi v16, v8, 0\n\t"
-        "vsetvli zero, %[vl], e8, m2, ta, ma\n\t"
-        "vnsrl.wi v0, v16, 0\n\t"
-        "lw %[t], 40(%[a])\n\t"
-        "vse8.v v0, (%[t])"
+        TQ_RVV_DW_PIX_REQUANT
         : [rp] "=&r"(rp), [x] "=&r"(x), [w] "=&r"(w), [vl] "=&r"(vl), [r] "=&r"(r),
           [k] "=&r"(k), [t] "=&r"(t), [u] "=&r"(u)
         : [a] "r"(a), [n] "r"(n)
@@ -280,59 +226,6 @@ static int32_t window_sums(const tq_dwconv2d_params *p, const int8_t *in, const 
     return vl;
 }
 
-/* Taps [lo, hi) of a window starting at i0 (step dil) lie in [0, size). */
-static void inside_taps(int32_t i0, int32_t k, int32_t dil, int32_t size, int32_t *lo,
-                        int32_t *hi)
-{
-    int32_t a = 0;
-    while (a < k && i0 + a * dil < 0) {
-        a++;
-    }
-    int32_t b = k;
-    while (b > a && i0 + (b - 1) * dil >= size) {
-        b--;
-    }
-    *lo = a;
-    *hi = b;
-}
-
-/* Output pixels [ox_lo, ox_hi) of row oy, windows inside the image horizontally, as
- * (pixel, channel) lanes (pix_run); rows above or below the image read zbuf. */
-static void pixel_row(const tq_dwconv2d_params *p, const int8_t *in, int8_t *out, int32_t oy,
-                      int32_t ox_lo, int32_t ox_hi, const int8_t *zbuf)
-{
-    const int32_t c = p->in_c;
-    const int32_t per_pass = PIX_LANES / c;
-    const int32_t iy0 = oy * p->stride_h - p->pad_top;
-    pix_row rows[PIX_ROWS];
-    pix_pass a;
-    a.rows = rows;
-    a.n_rows = p->k_h;
-    a.k_w = p->k_w;
-    a.ch = c;
-    a.pix_step = p->stride_w * c;
-    a.w_row = 0;
-    a.w = p->weights;
-    a.bias = p->bias;
-    a.mult = p->mult;
-    a.shift = p->shift;
-    a.zp = p->out_zp;
-    a.lo = p->act_min;
-    a.hi = p->act_max;
-    for (int32_t ox0 = ox_lo; ox0 < ox_hi; ox0 += per_pass) {
-        const int32_t n = ox_hi - ox0 < per_pass ? ox_hi - ox0 : per_pass;
-        const int32_t ix0 = ox0 * p->stride_w - p->pad_left;
-        for (int32_t ky = 0; ky < p->k_h; ky++) {
-            const int32_t iy = iy0 + ky * p->dil_h;
-            const int inside = iy >= 0 && iy < p->in_h;
-            rows[ky].x = inside ? in + ((size_t)iy * p->in_w + ix0) * c : zbuf;
-            rows[ky].x_col = inside ? p->dil_w * c : 0;
-        }
-        a.out = out + ((size_t)oy * p->out_w + ox0) * c;
-        pix_run(&a, n * c);
-    }
-}
-
 void tq_dwconv2d_s8_rvv(const tq_dwconv2d_params *p, const int8_t *restrict in,
                         int8_t *restrict out)
 {
@@ -351,21 +244,21 @@ void tq_dwconv2d_s8_rvv(const tq_dwconv2d_params *p, const int8_t *restrict in,
     const int32_t right = p->in_w - 1 + p->pad_left - (p->k_w - 1) * p->dil_w;
     const int32_t ox_hi = right < 0 ? 0 : right / p->stride_w + 1 < p->out_w
                                               ? right / p->stride_w + 1 : p->out_w;
-    const int pix = vector_ok && p->in_c <= PIX_LANES / 2 && p->stride_w <= 2 &&
-                    p->k_h <= PIX_ROWS && ox_lo < ox_hi;
+    const int pix = vector_ok && p->in_c <= TQ_RVV_DW_PIX_LANES / 2 && p->stride_w <= 2 &&
+                    p->k_h <= TQ_RVV_DW_PIX_ROWS && ox_lo < ox_hi;
     for (int32_t oy = 0; oy < p->out_h; oy++) {
         const int32_t iy0 = oy * p->stride_h - p->pad_top;
         int32_t ky_lo, ky_hi;
-        inside_taps(iy0, p->k_h, p->dil_h, p->in_h, &ky_lo, &ky_hi);
+        tq_rvv_inside_taps(iy0, p->k_h, p->dil_h, p->in_h, &ky_lo, &ky_hi);
         for (int32_t ox = 0; ox < p->out_w; ox++) {
             if (pix && ox == ox_lo) {
-                pixel_row(p, in, out, oy, ox_lo, ox_hi, zbuf);
+                tq_rvv_dw_pixel_row(p, in, out, oy, ox_lo, ox_hi, zbuf, tq_rvv_dw_pix_run);
                 ox = ox_hi - 1;
                 continue;
             }
             const int32_t ix0 = ox * p->stride_w - p->pad_left;
             int32_t k[4] = {ky_lo, ky_hi, 0, 0};
-            inside_taps(ix0, p->k_w, p->dil_w, p->in_w, &k[2], &k[3]);
+            tq_rvv_inside_taps(ix0, p->k_w, p->dil_w, p->in_w, &k[2], &k[3]);
             if (k[0] >= k[1] || k[2] >= k[3]) {
                 /* No tap inside: everything is the top rectangle of padding. */
                 k[0] = k[1] = p->k_h;

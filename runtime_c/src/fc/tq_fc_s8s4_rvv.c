@@ -2,7 +2,7 @@
  * assembly; see tq_conv2d_s8_rvv.c for why no vector register is clobbered or live across
  * statements).
  *
- * Two output rows per pass share each activation load (tq_rvv_dot2_s4, tq_rvv.h): the
+ * Two output rows per pass share each activation load (tq_rvv_dot2_s4, tq_rvv_s4.h): the
  * packed bytes are read straight from flash and unpacked in vector registers. A pass needs
  * both rows to start on a whole byte at the same nibble: with an even in_features every row
  * does, so rows o and o + 1 pair up; with an odd one, rows of the same parity do (o and
@@ -16,6 +16,7 @@
 #include "../tq_int4.h"
 #include "../tq_requant.h"
 #include "../tq_rvv.h"
+#include "../tq_rvv_s4.h"
 
 #define OC_CHUNK 32 /* outputs whose int32 sums wait on the stack for requant */
 
