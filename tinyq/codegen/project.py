@@ -29,7 +29,8 @@ from tinyq.targets import Target
 RUNTIME = Path(__file__).resolve().parent.parent.parent / "runtime_c"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 RUNTIME_HEADERS = ("include/tinyq.h", "include/tq_isa.h", "src/tq_requant.h", "src/tq_dsp.h",
-                   "src/tq_int4.h", "src/tq_rvv.h", "src/tq_window.h", "src/tq_gather.h")
+                   "src/tq_int4.h", "src/tq_rvv.h", "src/tq_window.h", "src/tq_gather.h",
+                   "src/tq_dw_dsp.h")
 
 
 def runtime_root() -> Path:
