@@ -324,6 +324,9 @@ void tq_conv2d_s8s4_dsp(const tq_conv2d_params *p, const int8_t *restrict in,
 void tq_fc_s8s4_dsp(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
 void tq_dwconv2d_s8s4_dsp(const tq_dwconv2d_params *p, const int8_t *restrict in,
                           int8_t *restrict out);
+/* out may equal in, as for tq_maxpool2d_s8 / tq_avgpool2d_s8. */
+void tq_maxpool2d_s8_dsp(const tq_maxpool2d_params *p, const int8_t *in, int8_t *out);
+void tq_avgpool2d_s8_dsp(const tq_avgpool2d_params *p, const int8_t *in, int8_t *out);
 /* end of DSP variants */
 
 /* Cortex-M Helium / MVE (M55, M85). */
