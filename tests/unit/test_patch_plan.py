@@ -35,3 +35,21 @@ def test_planner_cuts_peak_sram_within_the_mac_budget():
     assert plan.peak_bytes < 0.5 * plan.base_peak_bytes
     assert choose_patch_plan(g, sram_budget=10) is None  # nothing fits 10 bytes
     assert evaluate(g, g.outputs[0], 2, plan.base_peak_bytes, plan.base_macs) is None
+
+
+def test_a_model_without_macs_converts(tmp_path):
+    """Pooling only: no MACs, so patch plans have no MAC overhead (not a division by 0)."""
+    import torch
+
+    from tinyq.pipeline import ConvertOptions, convert_model
+    from tinyq.project import Project
+
+    x = np.random.default_rng(0).standard_normal((8, 8, 16, 16)).astype(np.float32)
+    model = nn.Sequential(nn.MaxPool2d(2), nn.AvgPool2d(2)).eval()
+    torch.export.save(torch.export.export(model, (torch.as_tensor(x[:1]),)), tmp_path / "m.pt2")
+    np.save(tmp_path / "calib.npy", x)
+    result = convert_model(tmp_path / "m.pt2", tmp_path / "out",
+                           ConvertOptions(calib=tmp_path / "calib.npy"))
+    project = Project(result.out_dir)
+    assert project.report["patches"]["whole_tensor_macs"] == 0
+    assert project.test(x[:4]).bit_exact

@@ -44,7 +44,13 @@ class PatchPlan:
 
     @property
     def mac_overhead(self) -> float:
-        return self.macs / self.base_macs - 1.0
+        return mac_overhead(self.macs, self.base_macs)
+
+
+def mac_overhead(macs: int, base_macs: int) -> float:
+    """Extra MACs of a patch plan as a fraction; a model of pooling and elementwise ops only
+    has none to recompute."""
+    return macs / base_macs - 1.0 if base_macs else 0.0
 
 
 def window_params(node: Node) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int],

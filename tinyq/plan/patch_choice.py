@@ -15,7 +15,7 @@ from tinyq.errors import TinyqError
 from tinyq.ir import Graph
 from tinyq.ops import op_of
 from tinyq.plan.arena import Plan
-from tinyq.plan.patch import candidates
+from tinyq.plan.patch import candidates, mac_overhead
 from tinyq.plan.patch_exec import rewrite_for_patches
 
 Planner = Callable[[Graph], Plan]  # graph -> arena plan (with the target's scratch)
@@ -80,7 +80,7 @@ def plan_with_patches(graph: Graph, opts: PatchOptions, planner: Planner) -> Pla
         macs = total_macs(patched)
         tried.append(Planned(patched, planner(patched), {
             **summary, "split": split, "n": n, "macs": macs,
-            "mac_overhead": macs / base_macs - 1.0}))
+            "mac_overhead": mac_overhead(macs, base_macs)}))
     if fixed is not None:
         return check_budget(tried[0], opts, tried)
     within = [t for t in tried if t.summary["mac_overhead"] <= opts.max_mac_overhead + 1e-12]
