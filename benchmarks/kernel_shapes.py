@@ -46,7 +46,7 @@ class Shape:
     build: object  # () -> nn.Module
     input_shape: tuple[int, ...]
     op: str  # the IR op whose layer is counted
-    cmsis_m4: float  # CMSIS-NN reference figure (MACs/instr, or instr/element for add)
+    cmsis_m4: float | None  # CMSIS-NN reference (MACs/instr, or instr/element without MACs)
     cmsis_m55: float | None
 
 
@@ -69,6 +69,10 @@ SHAPES = [
           "conv2d", 0.15, 0.46),
     Shape("add 32x32x16 (instr/element)", lambda: Residual(16), (1, 16, 32, 32), "add",
           81.0, None),
+    Shape("maxpool 2x2 s2 32x32x16 (instr/input element)", lambda: nn.MaxPool2d(2),
+          (1, 16, 32, 32), "maxpool2d", None, None),
+    Shape("avgpool global 25x5x64 (instr/input element)", lambda: nn.AvgPool2d((25, 5)),
+          (1, 64, 25, 5), "avgpool2d", None, None),
 ]
 
 
@@ -94,7 +98,8 @@ def measure(shape: Shape, target: str, work: Path,
     index = next(i for i, layer in enumerate(project.report["layers"])
                  if layer["op"] == shape.op)
     layer = project.report["layers"][index]
-    work_items = layer["macs"] or int(np.prod(layer["output_shape"]))
+    # Ops without MACs (add, pooling) are counted per element of their first input.
+    work_items = layer["macs"] or int(np.prod(layer["input_shapes"][0]))
     return run.result.inferences[0].layers[index], work_items
 
 
@@ -122,16 +127,15 @@ def main(argv: list[str]) -> None:
             cells = [shape.label]
             for target, weights, optimize in runs:
                 instr, work = measure(shape, target, Path(tmp), weights, optimize)
-                ratio = instr / work if shape.op == "add" else work / instr
+                ratio = instr / work if "element)" in shape.label else work / instr
                 cells.append(f"{ratio:.3f}")
-            cells += [f"{shape.cmsis_m4:g}", "-" if shape.cmsis_m55 is None
-                      else f"{shape.cmsis_m55:g}"]
+            cells += ["-" if v is None else f"{v:g}" for v in (shape.cmsis_m4, shape.cmsis_m55)]
             lines.append("| " + " | ".join(cells) + " |")
             print(lines[-1], flush=True)
     if args.out:
         cmd = "python benchmarks/kernel_shapes.py " + " ".join(argv)
-        args.out.write_text(f"# Kernel shapes\n\nProduced by `{cmd}`. Add rows are "
-                            "instructions per element (lower is better); the rest MACs per "
+        args.out.write_text(f"# Kernel shapes\n\nProduced by `{cmd}`. Rows marked "
+                            "instr/element are instructions per input element (lower is better); the rest MACs per "
                             "instruction (higher is better).\n\n" + "\n".join(lines) + "\n")
 
 
