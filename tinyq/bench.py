@@ -21,7 +21,19 @@ from tinyq.pipeline import ConvertOptions, convert_model
 from tinyq.project import Project
 from tinyq.zoo import ZOO, build
 
-DEFAULT_TARGETS = ("qemu-m4", "qemu-m7", "qemu-m55", "qemu-rv32", "qemu-rv32v")
+DEFAULT_TARGETS = ("qemu-m4", "qemu-m4+speed", "qemu-m4+reference", "qemu-m7", "qemu-m55",
+                   "qemu-rv32", "qemu-rv32v", "qemu-m0plus")
+VARIANTS = {"speed": {"optimize": "speed"}, "reference": {"kernels": "reference"}}
+
+
+def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
+    """"qemu-m4+speed" -> ("qemu-m4", {"optimize": "speed"}): a target, and the convert
+    options of its "+speed" (--optimize speed) or "+reference" (--kernels reference) form."""
+    target, _, variant = spec.partition("+")
+    if variant and variant not in VARIANTS:
+        raise TinyqError(f"bench --targets '{spec}': unknown '+{variant}'; choose from "
+                         f"{', '.join('+' + v for v in VARIANTS)}")
+    return target, VARIANTS.get(variant, {})
 
 
 @dataclass
@@ -52,8 +64,10 @@ HEADER = ["model", "target", "instructions", "MACs/instr", "flash B", "RAM B",
           "MAC overhead", "MACs", "convert s"]
 
 
-def convert_zoo_model(name: str, target: str, work: Path) -> tuple[Project, float]:
-    """Convert for `target`, so the project calls the kernel variants that target has."""
+def convert_zoo_model(name: str, spec: str, work: Path) -> tuple[Project, float]:
+    """Convert for the target of `spec` (parse_spec), so the project calls the kernel
+    variants that target has."""
+    target, options = parse_spec(spec)
     entry = ZOO[name]
     rng = np.random.default_rng(0)
     calib = rng.standard_normal((64, *entry.input_shape[1:])).astype(np.float32)
@@ -63,8 +77,9 @@ def convert_zoo_model(name: str, target: str, work: Path) -> tuple[Project, floa
                           path)
         np.save(work / f"{name}_calib.npy", calib)
     start = time.perf_counter()
-    result = convert_model(path, work / f"{name}_{target}",
-                           ConvertOptions(calib=work / f"{name}_calib.npy", target=target))
+    result = convert_model(path, work / f"{name}_{spec}",
+                           ConvertOptions(calib=work / f"{name}_calib.npy", target=target,
+                                          **options))
     return Project(result.out_dir), time.perf_counter() - start
 
 
@@ -76,12 +91,12 @@ def run_bench(models: list[str], targets: list[str], progress=print) -> list[Row
                 project, seconds = convert_zoo_model(name, target, Path(tmp))
                 x = np.random.default_rng(1).standard_normal((1, *project.sample_shape))
                 xq = project.quantize_input(x.astype(np.float32))
-                run = project.run_target(target, xq)
+                run = project.run_target(parse_spec(target)[0], xq)
                 if not run.bit_exact:
                     raise TinyqError(f"bench: {name} on {target} is not bit-exact")
                 r = project.report
                 p = r["patches"]
-                rows.append(Row(name, run.target.name, p["whole_tensor_macs"],
+                rows.append(Row(name, target, p["whole_tensor_macs"],
                                 run.instructions()[0], run.firmware.sizes.flash_total,
                                 run.firmware.sizes.ram_total, r["arena_bytes"],
                                 r["arena_lower_bound_bytes"], seconds,
@@ -95,7 +110,9 @@ def run_bench(models: list[str], targets: list[str], progress=print) -> list[Row
 def markdown(rows: list[Row], command: str) -> str:
     lines = ["# tinyq benchmarks", "",
              f"Produced by `{command}` (int8, batch 1, each model converted for its target so "
-             "it calls that target's kernel variants; instructions are "
+             "it calls that target's kernel variants: `+speed` rows with `--optimize speed`, "
+             "`+reference` rows with the portable C kernels; qemu-m0plus is ARMv6-M code "
+             "counted on an emulated Cortex-M3; instructions are "
              "exact counts of one inference under QEMU 7.2 with tinyq's counting plugin; "
              "flash / RAM are the whole firmware image: weights, code, arena, 8-16 KiB "
              "stack; peak SRAM is the arena of activations and kernel scratch, with "

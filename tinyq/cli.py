@@ -149,6 +149,10 @@ def weight_width(value: str) -> str:
                    "out pre-widened to int16 for the Cortex-M DSP kernels (about 1.3x "
                    "faster convolutions, twice their weight flash); size keeps int8. The "
                    "report counts the flash of the layout the target build holds.")
+@click.option("--kernels", default="auto", show_default=True, metavar="auto|reference",
+              help="auto: the target's fast kernels (DSP, Helium, RVV, tuned scalar) where "
+                   "it has them; reference: the portable C kernels everywhere, to see what "
+                   "the fast paths gain or to rule them out when a result looks wrong.")
 @click.option("--name", default="model", show_default=True,
               help="C name of the model: files <name>.c/.h, function tq_<name>_run().")
 @click.option("--force", is_flag=True, help="Replace the output directory if it exists.")
@@ -158,7 +162,8 @@ def convert(model: Path, out_dir: Path, calib: Path | None, calib_method: str,
             weights: str, weights_config: Path | None, flash_budget: str | None,
             latency_budget: int | None, optimize_rounding: bool, rounding_iterations: int,
             target: str, patch: str, max_mac_overhead: float, sram_budget: int | None,
-            inplace: str, optimize: str, name: str, force: bool) -> None:
+            inplace: str, optimize: str, kernels: str, name: str,
+            force: bool) -> None:
     """Convert MODEL into a self-contained C project.
 
     MODEL is a .pt2 file from torch.export.save (safest), a whole model saved with
@@ -173,7 +178,7 @@ def convert(model: Path, out_dir: Path, calib: Path | None, calib_method: str,
                           rounding_iterations=rounding_iterations, progress=rounding_progress,
                           target=target, name=name, force=force, patch=patch,
                           max_mac_overhead=max_mac_overhead, sram_budget=sram_budget,
-                          inplace=inplace, optimize=optimize)
+                          inplace=inplace, optimize=optimize, kernels=kernels)
     result = convert_model(model, out_dir, opts)
     report = json.loads((result.out_dir / "report.json").read_text())
     click.echo(f"wrote {result.out_dir}/ in {result.seconds:.1f} s: "
@@ -416,8 +421,11 @@ def flash(project: Path, target: str | None, probe: str | None, dry_run: bool) -
 @click.option("--models", default=",".join(sorted(["ds_cnn", "mobilenet_v1_vww", "resnet8",
                                                    "fc_autoencoder", "mobilenet_v2"])),
               show_default=True, help="Comma-separated zoo models.")
-@click.option("--targets", "target_list", default="qemu-m4,qemu-m7,qemu-m55,qemu-rv32,"
-              "qemu-rv32v", show_default=True, help="Comma-separated emulated targets.")
+@click.option("--targets", "target_list", default=None,
+              help="Comma-separated emulated targets; TARGET+speed converts with --optimize "
+                   "speed, TARGET+reference with --kernels reference (the portable C "
+                   "kernels). Default: qemu-m4, qemu-m4+speed, qemu-m4+reference, qemu-m7, "
+                   "qemu-m55, qemu-rv32, qemu-rv32v, qemu-m0plus.")
 @click.option("-o", "--out", "out_file", type=click.Path(path_type=Path),
               default=Path("benchmarks/results.md"), show_default=True,
               help="Markdown file to write the table to.")
@@ -425,14 +433,19 @@ def flash(project: Path, target: str | None, probe: str | None, dry_run: bool) -
 def bench(models: str, target_list: str, out_file: Path) -> None:
     """Benchmark zoo models on emulated targets: exact instructions per inference,
     MACs/instruction, flash, RAM, arena; every row checked bit-exact."""
-    from tinyq.bench import markdown, run_bench
+    from tinyq.bench import DEFAULT_TARGETS, markdown, parse_spec, run_bench
+    from tinyq.targets import load_target
     from tinyq.zoo import ZOO
 
     names = [m for m in models.split(",") if m]
     unknown = [m for m in names if m not in ZOO]
     if unknown:
         raise TinyqError(f"--models: unknown {', '.join(unknown)}; known: {', '.join(ZOO)}")
-    rows = run_bench(names, [t for t in target_list.split(",") if t], click.echo)
+    target_list = target_list or ",".join(DEFAULT_TARGETS)
+    specs = [t for t in target_list.split(",") if t]
+    for spec in specs:  # every name checked before the long runs start
+        load_target(parse_spec(spec)[0])
+    rows = run_bench(names, specs, click.echo)
     command = f"tinyq bench --models {models} --targets {target_list}"
     out_file.parent.mkdir(parents=True, exist_ok=True)
     out_file.write_text(markdown(rows, command))

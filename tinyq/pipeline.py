@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,8 @@ import torch
 
 from tinyq import __version__
 from tinyq.codegen.project import runtime_root, write_project
-from tinyq.codegen.variants import OPTIMIZE_MODES, graph_variants, scratch_needs
+from tinyq.codegen.variants import (KERNEL_CHOICES, OPTIMIZE_MODES, graph_variants,
+                                    scratch_needs)
 from tinyq.data import load_float_batch, parse_shape
 from tinyq.errors import TinyqError
 from tinyq.frontend.capture import capture, exported_input_shape
@@ -70,6 +71,7 @@ class ConvertOptions:
     sram_budget: int | None = None  # arena bytes the plan must fit, else an error
     inplace: str = "auto"  # layers over their own input: "auto" where it pays, "all", "off"
     optimize: str = "size"  # "speed": kernels with faster weight layouts (more flash)
+    kernels: str = "auto"  # "reference": the portable C kernels even where ISA variants exist
 
 
 @dataclass
@@ -105,6 +107,8 @@ def convert_model(model_path: Path, out_dir: Path, opts: ConvertOptions) -> Conv
                             optimize_rounding=opts.optimize_rounding,
                             rounding=RoundingOptions(iterations=opts.rounding_iterations))
     target = load_target(opts.target)  # aliases resolve to the board's own name
+    if opts.kernels == "reference":  # a target without ISA features gets no variants
+        target = replace(target, isa_features=())
     mixed = (MixedOptions(opts.flash_budget, opts.latency_budget)
              if opts.weights == "mixed" else None)
     costs = load_costs(target) if opts.latency_budget is not None else None
@@ -124,7 +128,8 @@ def convert_model(model_path: Path, out_dir: Path, opts: ConvertOptions) -> Conv
     check_plan(plan)
     origin = Path(model_path).name
     report_extra: dict[str, Any] = {
-        "calibration": {**quantized.calibration, **calibration_source(calib)}}
+        "calibration": {**quantized.calibration, **calibration_source(calib)},
+        "kernels": opts.kernels}
     if quantized.mixed is not None:
         report_extra["mixed"] = quantized.mixed.as_report()
     written = write_project(graph, plan, Path(out_dir), opts.name, target, origin,
@@ -219,6 +224,9 @@ def check_options(opts: ConvertOptions, out_dir: Path) -> None:
     if opts.optimize not in OPTIMIZE_MODES:
         raise TinyqError(f"--optimize '{opts.optimize}' unknown; choose from "
                          f"{', '.join(OPTIMIZE_MODES)}")
+    if opts.kernels not in KERNEL_CHOICES:
+        raise TinyqError(f"--kernels '{opts.kernels}' unknown; choose from "
+                         f"{', '.join(KERNEL_CHOICES)}")
     if opts.weights not in WEIGHT_MODES:
         raise TinyqError(f"--weights '{opts.weights}' unknown; choose from "
                          f"{', '.join(WEIGHT_MODES)} (a state_dict file goes to --state-dict)")

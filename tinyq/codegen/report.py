@@ -212,6 +212,14 @@ def data_free_warning(calib: dict[str, Any] | None) -> list[str]:
             "accuracy on real data (`tinyq test --inputs x.npy --labels y.npy`).", ""]
 
 
+def kernels_text(report: dict[str, Any]) -> str:
+    """Which kernels the target build calls: its ISA variants, or the portable C ones."""
+    if report.get("kernels") == "reference":
+        return "portable C reference (--kernels reference)"
+    chosen = sorted(set(report.get("kernel_variants", {}).values()))
+    return ", ".join(f"`{s}`" for s in chosen) if chosen else "portable C reference"
+
+
 def report_md(report: dict[str, Any]) -> str:
     gap = report["arena_bytes"] - report["arena_lower_bound_bytes"]
     calib = report.get("calibration")
@@ -227,6 +235,7 @@ def report_md(report: dict[str, Any]) -> str:
         f"| MACs per inference | {report['macs']:,} |",
         f"| weights (flash) | {report['weight_bytes']:,} B (--optimize "
         f"{report.get('optimize', 'size')}) |",
+        f"| kernels | {kernels_text(report)} |",
         f"| arena (SRAM) | {report['arena_bytes']:,} B |",
         f"| arena lower bound (max live bytes) | {report['arena_lower_bound_bytes']:,} B "
         f"(gap {gap:,} B, planner `{report['arena_strategy']}`) |",

@@ -27,6 +27,7 @@ from tinyq.ops import op_of
 FEATURE_MACRO = {"dsp": "TQ_HAS_DSP", "mve": "TQ_HAS_MVE", "rvv": "TQ_HAS_RVV",
                  "scalar": "TQ_HAS_SCALAR"}
 OPTIMIZE_MODES = ("size", "speed")
+KERNEL_CHOICES = ("auto", "reference")  # --kernels: the target's variants, or none
 
 
 def _conv_dsp_scratch(params: dict[str, Any]) -> int:
