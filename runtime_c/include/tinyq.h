@@ -312,13 +312,15 @@ void tq_conv2d_s8s16_dsp(const tq_conv2d_params *p, const int8_t *restrict in,
 void tq_fc_s8_dsp(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
 void tq_dwconv2d_s8_dsp(const tq_dwconv2d_params *p, const int8_t *restrict in,
                         int8_t *restrict out);
-/* int4 weights: a two-pixel int16 column and two zero-padded int8 windows of
- * g = ceil(filter_size / 8) groups of 8, and 16 bytes of requantization constants per
- * output channel. Unlike tq_conv2d_s8s4, an odd filter_size has each filter followed by a
- * 0 nibble (the converter lays the weights out so for the DSP build), so every filter
- * starts at a byte. */
+/* int4 weights: the scratch of tq_conv2d_s8_dsp. Unlike tq_conv2d_s8s4, p->weights
+ * (4-aligned, the converter lays them out so for the DSP build) holds, with Q =
+ * ceil(filter_size / 4) groups of 4 elements (zero-padded), for each pair of filters
+ * (2q, 2q + 1) one word per group, nibbles from the lowest: b1 b0 a1 a0 b3 b2 a3 a2 (a:
+ * filter 2q's elements, b: 2q + 1's); then for an odd out_c the last filter, one
+ * halfword per group: a2 a3 a0 a1. 2 Q bytes per filter. Grouped convolutions keep the
+ * packed OHWI layout and run the reference kernel. */
 #define TQ_CONV2D_S8S4_DSP_SCRATCH(filter_size, out_c)                                   \
-    (48 * (((filter_size) + 7) / 8) + 16 * (out_c))
+    (24 * (((filter_size) + 3) / 4) + 16 * (out_c))
 void tq_conv2d_s8s4_dsp(const tq_conv2d_params *p, const int8_t *restrict in,
                         int8_t *restrict out, int8_t *restrict scratch);
 void tq_fc_s8s4_dsp(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);

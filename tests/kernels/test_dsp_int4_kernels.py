@@ -26,6 +26,33 @@ def test_conv2d_s8s4_dsp_bit_exact(case, tmp_path):
     assert report["kernel_variants"]["tq_conv2d_s8s4"] == "tq_conv2d_s8s4_dsp"
 
 
+@pytest.mark.parametrize("out_c", [4, 3])
+def test_conv2d_s8s4_dsp_long_filter(out_c, tmp_path):
+    """A filter of more than 255 groups of 4 (1080 elements): the x4096 sums in two
+    chunks, for pairs and for an odd last filter."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(120, out_c, 3, padding=1), nn.ReLU())
+    report = run_case(model, (1, 120, 3, 4), "qemu-m4", tmp_path, seed=6, offset=1.0,
+                      weights="int4")
+    assert report["kernel_variants"]["tq_conv2d_s8s4"] == "tq_conv2d_s8s4_dsp"
+
+
+def test_conv2d_s8s4_dsp_without_requant_table(tmp_path):
+    """Shifts of 32 (no requantization table: every channel requantized one by one): the
+    second convolution's two input channels are equal and its filters nearly cancel, so
+    its output range is small against s_in * s_w."""
+    torch.manual_seed(0)
+    dup, conv = nn.Conv2d(1, 2, 1, bias=False), nn.Conv2d(2, 3, 3, padding=1)
+    with torch.no_grad():
+        dup.weight.fill_(1.0)
+        conv.weight[:, 1] = -0.9 * conv.weight[:, 0]
+    run_case(nn.Sequential(dup, conv), (1, 1, 5, 6), "qemu-m4", tmp_path, seed=7,
+             weights="int4")
+    shifts = [n.qattrs["shift"] for n in Project(tmp_path / "p").graph.nodes
+              if n.op == "conv2d" and n.qattrs["weights"].shape[-1] == 2]
+    assert shifts and all(min(s) <= 32 for s in shifts)
+
+
 @pytest.mark.parametrize("target", ["qemu-m7", "qemu-m33"])
 def test_conv2d_s8s4_dsp_other_cores(target, tmp_path):
     """An odd filter size (filters start mid-byte) with a tail, on the other DSP cores."""
@@ -76,16 +103,18 @@ def test_grouped_conv_and_linear_s8s4_dsp_bit_exact(tmp_path):
 
 def test_conv_s8s4_scratch_is_planned_in_the_arena(tmp_path):
     """The int4 DSP conv's scratch is an arena region of TQ_CONV2D_S8S4_DSP_SCRATCH bytes
-    (48 per group of 8 and 16 per output channel of requantization constants) next to live
-    tensors, so an overrun would show as a mismatch; the host build of the same project
-    (reference kernels, reference layout) ignores it and still matches. The odd filter
-    size 27 gets its DSP layout (a 0 nibble after each filter) under #if TQ_HAS_DSP."""
+    (the int8 kernel's: 24 per group of 4 and 16 per output channel of requantization
+    constants) next to live tensors, so an overrun would show as a mismatch; the host build
+    of the same project (reference kernels, reference layout) ignores it and still
+    matches. Both convolutions get their DSP layout (2 bytes per group of 4 and filter)
+    under #if TQ_HAS_DSP."""
     torch.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3))
     report = run_case(model, (1, 3, 9, 9), "qemu-m4", tmp_path, seed=5, weights="int4")
-    assert [layer["scratch_bytes"] for layer in report["layers"]] == [48 * 4 + 16 * 8, 48 * 9 + 16 * 8]
+    assert ([layer["scratch_bytes"] for layer in report["layers"]]
+            == [24 * 7 + 16 * 8, 24 * 18 + 16 * 8])
     assert [layer["weight_bytes"] - 9 * 8 for layer in report["layers"]] == [8 * 14, 8 * 36]
-    assert (tmp_path / "p" / "model_weights.c").read_text().count("#if TQ_HAS_DSP") == 1
+    assert (tmp_path / "p" / "model_weights.c").read_text().count("#if TQ_HAS_DSP") == 2
     assert "TQ_CONV2D_S8S4((arena8 + " in (tmp_path / "p" / "model.c").read_text()
     result = Project(tmp_path / "p").test(np.random.default_rng(0).standard_normal(
         (2, 3, 9, 9)).astype(np.float32))

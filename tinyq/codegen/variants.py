@@ -92,13 +92,9 @@ def _conv_s16_dsp_scratch(params: dict[str, Any]) -> int:
 
 
 def _conv_s4_dsp_scratch(params: dict[str, Any]) -> int:
-    """TQ_CONV2D_S8S4_DSP_SCRATCH of tinyq.h: an int16 two-pixel column of g groups of 8,
-    two int8 windows of g groups and 16 bytes of requantization constants per output
-    channel (grouped: none)."""
-    if params["groups"] != 1:
-        return 0
-    fsz = params["k_h"] * params["k_w"] * params["in_c"]
-    return 48 * ((fsz + 7) // 8) + 16 * params["out_c"]
+    """TQ_CONV2D_S8S4_DSP_SCRATCH of tinyq.h: _conv_dsp_scratch (the same column, windows
+    and requantization constants as the int8 kernel)."""
+    return _conv_dsp_scratch(params)
 
 
 # --optimize speed: variant symbol -> the symbol of the same file bound instead.

@@ -34,16 +34,33 @@ def conv_s16_dsp_layout(params: dict[str, Any], weights: np.ndarray) -> np.ndarr
 
 
 def conv_s4_dsp_layout(params: dict[str, Any], packed: np.ndarray) -> np.ndarray | None:
-    """Packed int4 OHWI -> tq_conv2d_s8s4_dsp's layout (tinyq.h): each filter of an odd
-    size followed by a 0 nibble, so every filter starts at a byte. Even sizes and grouped
-    convolutions are the reference layout already: None."""
-    fsz = params["k_h"] * params["k_w"] * params["in_c"] // params["groups"]
-    if params["groups"] != 1 or fsz % 2 == 0:
+    """Packed int4 OHWI -> tq_conv2d_s8s4_dsp's layout (tinyq.h), 2 ceil(fsz / 4) bytes
+    per filter:
+
+    1. each filter zero-padded to Q = ceil(fsz / 4) groups of 4 nibbles;
+    2. per pair of filters (a, b) and group (e0 e1 e2 e3), one word of nibbles, lowest
+       first, b1 b0 a1 a0 b3 b2 a3 a2: (u << s) & 0xF000F000 for s = 0, 4, 8, 12 are then
+       a's (e0, e2), a's (e1, e3), b's (e0, e2), b's (e1, e3) at the tops of halfwords,
+       the pairing of the kernel's activation column;
+    3. an odd last filter: per group one halfword a2 a3 a0 a1 (h | h << 24 gives the same
+       pairs at s = 4 and 0).
+    Grouped convolutions (the reference kernel) keep the packed layout: None."""
+    if params["groups"] != 1:
         return None
     out_c = params["out_c"]
+    fsz = params["k_h"] * params["k_w"] * params["in_c"]
     data = packed.view(np.uint8)
     nibbles = np.stack([data & 15, data >> 4], axis=1).reshape(-1)
-    filters = np.zeros((out_c, fsz + 1), dtype=np.uint8)
+    quads = -(-fsz // 4)
+    filters = np.zeros((out_c, 4 * quads), dtype=np.uint8)
     filters[:, :fsz] = nibbles[:out_c * fsz].reshape(out_c, fsz)
-    pairs = filters.reshape(-1, 2)
-    return (pairs[:, 0] | (pairs[:, 1] << 4)).astype(np.uint8).view(np.int8)
+    groups = filters.reshape(out_c, quads, 4)
+    a, b = groups[0:out_c - 1:2], groups[1::2]
+    pairs = np.stack([b[..., 1] | b[..., 0] << 4, a[..., 1] | a[..., 0] << 4,
+                      b[..., 3] | b[..., 2] << 4, a[..., 3] | a[..., 2] << 4], axis=-1)
+    parts = [pairs.reshape(-1)]
+    if out_c % 2:
+        last = groups[-1]
+        parts.append(np.stack([last[:, 2] | last[:, 3] << 4,
+                               last[:, 0] | last[:, 1] << 4], axis=-1).reshape(-1))
+    return np.concatenate(parts).astype(np.uint8).view(np.int8)
