@@ -338,9 +338,9 @@ void tq_avgpool2d_s8_dsp(const tq_avgpool2d_params *p, const int8_t *in, int8_t 
     (3 * (((filter_size) + 3) & ~3) + 12 * (((out_c) + 3) & ~3))
 void tq_conv2d_s8_mve(const tq_conv2d_params *p, const int8_t *restrict in,
                       int8_t *restrict out, int8_t *restrict scratch);
-/* Scratch: the int32 sums of three pixels (in_c rounded up to 4 each) and one padded
- * window of up to 7x7 taps x 16 channels (784 bytes). */
-#define TQ_DWCONV2D_MVE_SCRATCH(in_c) (12 * (((in_c) + 3) & ~3) + 784)
+/* Scratch: the int32 sums of three pixels and in_zp times each channel's weight sum (in_c
+ * rounded up to 4 each). */
+#define TQ_DWCONV2D_MVE_SCRATCH(in_c) (16 * (((in_c) + 3) & ~3))
 void tq_dwconv2d_s8_mve(const tq_dwconv2d_params *p, const int8_t *restrict in,
                         int8_t *restrict out, int8_t *restrict scratch);
 void tq_fc_s8_mve(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);

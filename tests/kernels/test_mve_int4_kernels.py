@@ -10,7 +10,8 @@ import pytest
 import torch
 import torch.nn as nn
 
-from tests.kernels.test_mve_kernels import Cancel, conv_cases, dw_cases
+from tests.kernels.test_mve_kernels import (Cancel, conv_cases, dw_border_cases,
+                                            dw_border_model, dw_cases)
 from tests.kernels.variant_case import padded_conv, run_case
 
 pytestmark = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None
@@ -74,4 +75,13 @@ def test_dwconv2d_s8s4_mve_bit_exact(case, tmp_path):
     model = nn.Sequential(nn.Conv2d(c, c * mult, k, stride, pad, dil, groups=c), nn.ReLU6())
     report = run_case(model, (1, c, size, size + 2), TARGET, tmp_path, seed=3, offset=1.0,
                       weights="int4")
+    assert report["kernel_variants"]["tq_dwconv2d_s8s4"] == "tq_dwconv2d_s8s4_mve"
+
+
+@pytest.mark.parametrize("case", list(dw_border_cases(6, 12)), ids=str)
+def test_dwconv2d_s8s4_mve_border_heavy(case, tmp_path):
+    """Windows mostly in the padding (small maps, asymmetric padding, stride 2, dilation):
+    the padded taps' in_zp sums from unpacked nibbles."""
+    model, shape = dw_border_model(case)
+    report = run_case(model, shape, TARGET, tmp_path, seed=4, offset=1.0, weights="int4")
     assert report["kernel_variants"]["tq_dwconv2d_s8s4"] == "tq_dwconv2d_s8s4_mve"

@@ -84,6 +84,43 @@ def test_dwconv2d_mve_channel_groups(case, tmp_path):
     assert report["kernel_variants"]["tq_dwconv2d_s8"] == "tq_dwconv2d_s8_mve"
 
 
+def dw_border_cases(n: int, seed: int):
+    """Maps where most windows reach into the padding: a few pixels a side, padding up to
+    the kernel size minus one on each side (asymmetric), stride 1 or 2, some windows all
+    padding."""
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        c = int(rng.choice([8, 16, 24, 40, 64]))
+        k = int(rng.choice([3, 5, 7]))
+        stride, dil = int(rng.integers(1, 3)), int(rng.choice([1, 1, 2]))
+        pads = tuple(int(v) for v in rng.integers(0, k, size=4))
+        h = int(rng.integers(1, 5))
+        yield c, k, stride, dil, pads, h
+
+
+def dw_border_model(case) -> tuple[nn.Module, tuple[int, ...]]:
+    c, k, stride, dil, pads, h = case
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.ZeroPad2d(pads), nn.Conv2d(c, c, k, stride, 0, dil, groups=c),
+                          nn.ReLU6())
+    # At least one output pixel: the padded map covers the dilated window.
+    span = dil * (k - 1) + 1
+    hh = max(h, span - pads[2] - pads[3])
+    ww = max(h + 1, span - pads[0] - pads[1])
+    return model, (1, c, hh, ww)
+
+
+@pytest.mark.parametrize("case", [(16, 3, 1, 2, (3, 3, 3, 3), 1), (24, 7, 2, 1, (6, 0, 5, 1), 2)]
+                         + list(dw_border_cases(8, 11)), ids=str)
+def test_dwconv2d_mve_border_heavy(case, tmp_path):
+    """Padded taps added as in_zp times their weights, never copied: small maps, 3x3 to
+    7x7, stride 2, dilation, asymmetric padding (and an input offset: in_zp != 0); the
+    first case has windows all in the padding (dilation 2 over a one-row map)."""
+    model, shape = dw_border_model(case)
+    report = run_case(model, shape, tmp_path, seed=4, offset=1.0)
+    assert report["kernel_variants"]["tq_dwconv2d_s8"] == "tq_dwconv2d_s8_mve"
+
+
 def test_grouped_conv_and_linear_mve_bit_exact(tmp_path):
     torch.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(6, 9, 3, padding=1, groups=3), nn.Flatten(),

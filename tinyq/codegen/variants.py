@@ -70,11 +70,12 @@ def _conv_s4_mve_scratch(params: dict[str, Any]) -> int:
 
 
 def _dw_mve_scratch(params: dict[str, Any]) -> int:
-    """TQ_DWCONV2D_MVE_SCRATCH of tinyq.h: three pixels' int32 sums and a 7x7x16 window
-    (none where the kernel runs the reference: ch_mult != 1, in_c < 8, above 7x7)."""
+    """TQ_DWCONV2D_MVE_SCRATCH of tinyq.h: three pixels' int32 sums and in_zp times each
+    channel's weight sum (none where the kernel runs the reference: ch_mult != 1, in_c < 8,
+    above 7x7)."""
     if params["ch_mult"] != 1 or params["in_c"] < 8 or params["k_h"] * params["k_w"] > 49:
         return 0
-    return 12 * ((params["in_c"] + 3) & ~3) + 784
+    return 16 * ((params["in_c"] + 3) & ~3)
 
 
 def _dw_s4_mve_scratch(params: dict[str, Any]) -> int:

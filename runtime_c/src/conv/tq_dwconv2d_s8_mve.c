@@ -1,12 +1,13 @@
 /* Depthwise convolution on Helium (MVE), ch_mult == 1, at least 8 channels, up to 7x7: per
- * output pixel, groups of 16 (or 8) channels run one asm loop over the taps: activations
- * and weights widened to int16 lanes by VLDRB.S16, products widened to int32 by VMULLB /
- * VMULLT (even / odd channels in separate accumulators, re-interleaved by VST20/VST21 into
- * scratch). A pixel whose window reaches into the padding first copies the group's window
- * into a small buffer with in_zp in the padded taps. The last group overlaps the one before
- * rather than running short. Three pixels' sums are requantized together
- * (tq_mve_requant3). Other channel multipliers, fewer channels, larger kernels: the
- * reference kernel. */
+ * output pixel one asm loop runs over the channel groups of 16 (or one group of 8), and in
+ * each over the taps: activations and weights widened to int16 lanes by VLDRB.S16, products
+ * widened to int32 by VMULLB / VMULLT (even / odd channels in separate accumulators,
+ * re-interleaved by VST20/VST21 into scratch). The last group overlaps the one before
+ * rather than running short. A pixel whose window reaches into the padding runs only its
+ * inside taps, on x - in_zp, from in_zp * (sum of all the channel's weights) (computed once
+ * per call): the same sum as in_zp in every padded tap, with nothing copied. Three pixels'
+ * sums are requantized together (tq_mve_requant3). Other channel multipliers, fewer
+ * channels, larger kernels: the reference kernel. */
 #include "tq_isa.h"
 
 /* The asm needs r7: -O0 keeps it as the frame pointer, so unoptimized builds get the
@@ -17,123 +18,194 @@
 #include "../tq_mve.h"
 #include "../tq_window.h"
 
-#define TQ_DW_MAX_TAPS 49 /* the window buffer holds 7x7 taps; larger kernels: reference */
+#define TQ_DW_MAX_TAPS 49
 
-/* Where a group's taps are: tap (ky, kx) at x + ky * xrow + kx * xcol; weights w + tap * c. */
+/* What the group loop reads from memory (offsets fixed in the asm): rows of taps, how far
+ * x and w step back after a group to the next one, groups left, the border sums' start. */
 typedef struct {
-    const int8_t *x, *w;
-    int32_t xcol, xrow, c, k_w, k_h;
-} tq_taps;
+    int32_t rows, xback, wback, groups;
+    const int32_t *init;
+    int32_t zp;
+} tq_dw_run;
 
 /* One tap of eight channels: even channels into QE, odd ones into QO (int32). */
-#define TQ_DW_TAP8(OFF, QE, QO)                                                          \
-    "vldrb.s16 q4, [%[x], #" OFF "]\n"                                                   \
+#define TQ_DW_TAP8(OFF, SUB, QE, QO)                                                     \
+    "vldrb.s16 q4, [%[x], #" OFF "]\n" SUB("vsub.i16 q4, q4, q7\n")                      \
     "vldrb.s16 q5, [%[w], #" OFF "]\n"                                                   \
     "vmullb.s16 q6, q4, q5\n"                                                            \
     "vadd.i32 " QE ", " QE ", q6\n"                                                      \
     "vmullt.s16 q6, q4, q5\n"                                                            \
     "vadd.i32 " QO ", " QO ", q6\n"
+#define TQ_DW_KEEP(s) s
+#define TQ_DW_DROP(s)
+#define TQ_DW_ZERO16 "vmov.i32 q0, #0\nvmov.i32 q1, #0\nvmov.i32 q2, #0\nvmov.i32 q3, #0\n"
+#define TQ_DW_ZERO8 "vmov.i32 q0, #0\nvmov.i32 q1, #0\n"
+#define TQ_DW_INIT16                                                                     \
+    "ldr lr, [%[r], #16]\n"                                                              \
+    "vld20.32 {q0, q1}, [lr]\n"                                                          \
+    "vld21.32 {q0, q1}, [lr]!\n"                                                         \
+    "vld20.32 {q2, q3}, [lr]\n"                                                          \
+    "vld21.32 {q2, q3}, [lr]!\n"                                                         \
+    "str lr, [%[r], #16]\n"
+#define TQ_DW_INIT8                                                                      \
+    "ldr lr, [%[r], #16]\n"                                                              \
+    "vld20.32 {q0, q1}, [lr]\n"                                                          \
+    "vld21.32 {q0, q1}, [lr]\n"
+#define TQ_DW_TAPS16(SUB) TQ_DW_TAP8("0", SUB, "q0", "q1") TQ_DW_TAP8("8", SUB, "q2", "q3")
+#define TQ_DW_TAPS8(SUB) TQ_DW_TAP8("0", SUB, "q0", "q1")
+#define TQ_DW_STORE16                                                                    \
+    "vst20.32 {q0, q1}, [%[acc]]\n"                                                      \
+    "vst21.32 {q0, q1}, [%[acc]]!\n"                                                     \
+    "vst20.32 {q2, q3}, [%[acc]]\n"                                                      \
+    "vst21.32 {q2, q3}, [%[acc]]!\n"
+#define TQ_DW_STORE8                                                                     \
+    "vst20.32 {q0, q1}, [%[acc]]\n"                                                      \
+    "vst21.32 {q0, q1}, [%[acc]]!\n"
 
-/* The sums of g = 16 (or 8) channels over all taps into acc[0 .. g), in channel order:
- * per tap two loads of eight activations and eight weights, two widening multiplies and
- * two adds per eight channels; VST20/VST21 re-interleave the even / odd sums. The widening
- * loads take low base registers ("l"). */
-static void taps(const tq_taps *t, int g, int32_t *acc)
+/* r->groups groups: per group, r->rows rows of nkx taps (x, w step xcol, wc per tap and
+ * radj, wradj more per row), then the sums into acc in channel order. In the border form
+ * (SUB kept) the sums start from r->init and in_zp (q7) is taken off every activation. */
+#define TQ_DW_GROUPS(INIT, TAPS, STORE, SUB)                                             \
+    __asm__ volatile(SUB("ldr %[rows], [%[r], #20]\n"                                    \
+                         "vdup.16 q7, %[rows]\n")                                        \
+                     "ldr %[rows], [%[r], #0]\n"                                         \
+                     "0:\n" INIT                                                         \
+                     "1:\n"                                                              \
+                     "dls lr, %[nkx]\n"                                                  \
+                     "2:\n" TAPS(SUB)                                                    \
+                     "add %[x], %[x], %[xcol]\n"                                         \
+                     "add %[w], %[w], %[wc]\n"                                           \
+                     "le lr, 2b\n"                                                       \
+                     "add %[x], %[x], %[radj]\n"                                         \
+                     "add %[w], %[w], %[wradj]\n"                                        \
+                     "subs %[rows], %[rows], #1\n"                                       \
+                     "bne 1b\n" STORE                                                    \
+                     "ldr lr, [%[r], #4]\n"                                              \
+                     "sub %[x], %[x], lr\n"                                              \
+                     "ldr lr, [%[r], #8]\n"                                              \
+                     "sub %[w], %[w], lr\n"                                              \
+                     "ldr %[rows], [%[r], #0]\n"                                         \
+                     "ldr lr, [%[r], #12]\n"                                             \
+                     "subs lr, lr, #1\n"                                                 \
+                     "str lr, [%[r], #12]\n"                                             \
+                     "bne 0b\n"                                                          \
+                     : [x] "+l"(x), [w] "+l"(w), [acc] "+r"(acc), [rows] "=&r"(rows)     \
+                     : [r] "r"(r), [nkx] "r"(nkx), [xcol] "r"(xcol), [wc] "r"(wc),       \
+                       [radj] "r"(radj), [wradj] "r"(wradj)                              \
+                     : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "lr", "cc", "memory")
+
+/* Where a pixel's taps are: its inside taps form nrows x nkx at x, weights at w. */
+typedef struct {
+    const int8_t *x, *w;
+    int32_t xcol, xrow, wc, wrow, nrows, nkx;
+} tq_dw_win;
+
+/* r->groups groups of g channels from channel cg; from one group to the next x moves
+ * xstep, w wstep (g, g for the groups of a pixel; the pixel stride, 0 along a row). */
+static void groups(const tq_dw_win *v, tq_dw_run *r, int g, int border, int32_t cg,
+                   int32_t *acc, int32_t xstep, int32_t wstep)
 {
-    const int8_t *x = t->x, *w = t->w;
-    const int32_t radj = t->xrow - t->k_w * t->xcol;
-    int32_t rows = t->k_h;
-    if (g == 16) {
-        __asm__ volatile("vmov.i32 q0, #0\n"
-                         "vmov.i32 q1, #0\n"
-                         "vmov.i32 q2, #0\n"
-                         "vmov.i32 q3, #0\n"
-                         "0:\n"
-                         "dls lr, %[kw]\n"
-                         "1:\n" TQ_DW_TAP8("0", "q0", "q1") TQ_DW_TAP8("8", "q2", "q3")
-                         "add %[x], %[x], %[xcol]\n"
-                         "add %[w], %[w], %[c]\n"
-                         "le lr, 1b\n"
-                         "add %[x], %[x], %[radj]\n"
-                         "subs %[rows], %[rows], #1\n"
-                         "bne 0b\n"
-                         "vst20.32 {q0, q1}, [%[acc]]\n"
-                         "vst21.32 {q0, q1}, [%[acc]]!\n"
-                         "vst20.32 {q2, q3}, [%[acc]]\n"
-                         "vst21.32 {q2, q3}, [%[acc]]\n"
-                         : [x] "+l"(x), [w] "+l"(w), [rows] "+r"(rows), [acc] "+r"(acc)
-                         : [xcol] "r"(t->xcol), [c] "r"(t->c), [kw] "r"(t->k_w),
-                           [radj] "r"(radj)
-                         : "q0", "q1", "q2", "q3", "q4", "q5", "q6", "lr", "cc", "memory");
-        return;
+    const int8_t *x = v->x + cg, *w = v->w + cg;
+    const int32_t nkx = v->nkx, xcol = v->xcol, wc = v->wc;
+    const int32_t radj = v->xrow - nkx * xcol, wradj = v->wrow - nkx * wc;
+    int32_t rows;
+    r->rows = v->nrows;
+    r->xback = v->nrows * v->xrow - xstep;
+    r->wback = v->nrows * v->wrow - wstep;
+    if (g == 16 && border) {
+        TQ_DW_GROUPS(TQ_DW_INIT16, TQ_DW_TAPS16, TQ_DW_STORE16, TQ_DW_KEEP);
+    } else if (g == 16) {
+        TQ_DW_GROUPS(TQ_DW_ZERO16, TQ_DW_TAPS16, TQ_DW_STORE16, TQ_DW_DROP);
+    } else if (border) {
+        TQ_DW_GROUPS(TQ_DW_INIT8, TQ_DW_TAPS8, TQ_DW_STORE8, TQ_DW_KEEP);
+    } else {
+        TQ_DW_GROUPS(TQ_DW_ZERO8, TQ_DW_TAPS8, TQ_DW_STORE8, TQ_DW_DROP);
     }
-    __asm__ volatile("vmov.i32 q0, #0\n"
-                     "vmov.i32 q1, #0\n"
-                     "0:\n"
-                     "dls lr, %[kw]\n"
-                     "1:\n" TQ_DW_TAP8("0", "q0", "q1")
-                     "add %[x], %[x], %[xcol]\n"
-                     "add %[w], %[w], %[c]\n"
-                     "le lr, 1b\n"
-                     "add %[x], %[x], %[radj]\n"
-                     "subs %[rows], %[rows], #1\n"
-                     "bne 0b\n"
-                     "vst20.32 {q0, q1}, [%[acc]]\n"
-                     "vst21.32 {q0, q1}, [%[acc]]\n"
-                     : [x] "+l"(x), [w] "+l"(w), [rows] "+r"(rows)
-                     : [acc] "r"(acc), [xcol] "r"(t->xcol), [c] "r"(t->c), [kw] "r"(t->k_w),
-                       [radj] "r"(radj)
-                     : "q0", "q1", "q4", "q5", "q6", "lr", "cc", "memory");
 }
 
-/* The window of channels [c0, c0 + g) into buf ([k_h][k_w][g]): in_zp everywhere, then
- * the taps inside the input copied over it. */
-static void gather(const tq_dwconv2d_params *p, const int8_t *in, int32_t iy0, int32_t ix0,
-                   int32_t c0, int g, int8_t *buf)
+/* corr[ch] = in_zp * (sum of channel ch's weights over all taps), eight channels at a time
+ * (the last eight overlap the ones before): sums of at most 49 int8 weights fit int16
+ * lanes; VMULLB / VMULLT widen their products with in_zp, VST2 re-interleaves them. */
+static void zp_sums(const tq_dwconv2d_params *p, int32_t *corr)
 {
-    tq_mve_fill(buf, (int8_t)p->in_zp, p->k_h * p->k_w * g);
+    const int32_t c = p->in_c, taps = p->k_h * p->k_w;
+    const int16x8_t zp = vdupq_n_s16((int16_t)p->in_zp);
+    for (int32_t c0 = 0; c0 < c; c0 += 8) {
+        const int32_t ch = c0 + 8 <= c ? c0 : c - 8;
+        const int8_t *w = p->weights + ch;
+        int16x8_t s = vdupq_n_s16(0);
+        for (int32_t t = 0; t < taps; t++, w += c) {
+            s = vaddq_s16(s, vldrbq_s16(w));
+        }
+        const int32x4x2_t eo = {{vmullbq_int_s16(s, zp), vmulltq_int_s16(s, zp)}};
+        vst2q_s32(corr + ch, eo);
+    }
+}
+
+/* The sums of every channel of the pixel whose window starts at (iy0, ix0) into acc. */
+static void pixel(const tq_dwconv2d_params *p, const int8_t *in, int32_t iy0, int32_t ix0,
+                  tq_dw_run *r, const int32_t *corr, int32_t *acc)
+{
+    const int32_t c = p->in_c;
     const int32_t ky0 = first_inside(iy0, p->dil_h, p->k_h);
     const int32_t ky1 = end_inside(iy0, p->dil_h, p->k_h, p->in_h, ky0);
     const int32_t kx0 = first_inside(ix0, p->dil_w, p->k_w);
     const int32_t kx1 = end_inside(ix0, p->dil_w, p->k_w, p->in_w, kx0);
-    const mve_pred16_t pr = vctp8q((uint32_t)g);
-    const int32_t xcol = p->dil_w * p->in_c;
-    for (int32_t ky = ky0; ky < ky1; ky++) {
-        const int8_t *x = in + ((ptrdiff_t)(iy0 + ky * p->dil_h) * p->in_w + ix0 +
-                                kx0 * p->dil_w) * p->in_c + c0;
-        int8_t *d = buf + (ky * p->k_w + kx0) * g;
-        for (int32_t kx = kx0; kx < kx1; kx++, x += xcol, d += g) {
-            vstrbq_p_s8(d, vldrbq_z_s8(x, pr), pr);
+    const int border = ky0 > 0 || kx0 > 0 || ky1 < p->k_h || kx1 < p->k_w;
+    if (ky0 == ky1 || kx0 == kx1) { /* all padding */
+        for (int32_t ch = 0; ch < c; ch++) {
+            acc[ch] = corr[ch];
         }
+        return;
+    }
+    const tq_dw_win v = {
+        in + ((ptrdiff_t)(iy0 + ky0 * p->dil_h) * p->in_w + ix0 + kx0 * p->dil_w) * c,
+        p->weights + (ky0 * p->k_w + kx0) * c,
+        p->dil_w * c, p->dil_h * p->in_w * c, c, p->k_w * c, ky1 - ky0, kx1 - kx0};
+    const int32_t c16 = c & ~15, rest = c - c16;
+    r->zp = p->in_zp;
+    if (c16 > 0) {
+        r->groups = c16 / 16;
+        r->init = corr;
+        groups(&v, r, 16, border, 0, acc, 16, 16);
+    }
+    /* The rest as one group overlapping the one before: of 8 when it is at most 8, else
+     * of 16 (or two of 8 when there are fewer than 16 channels in all). */
+    if (rest > 8 && c < 16) {
+        r->groups = 1;
+        r->init = corr;
+        groups(&v, r, 8, border, 0, acc, 8, 8);
+    }
+    if (rest > 0) {
+        const int g = rest > 8 && c >= 16 ? 16 : 8;
+        r->groups = 1;
+        r->init = corr + c - g;
+        groups(&v, r, g, border, c - g, acc + c - g, g, g);
     }
 }
 
-/* Channels [cg, cg + g) of the pixel whose window starts at (iy0, ix0): sums into acc. */
-static void pixel_group(const tq_dwconv2d_params *p, const int8_t *in, int32_t iy0,
-                        int32_t ix0, int inside, int32_t cg, int g, int8_t *buf, int32_t *acc)
+/* With one group of 8 or 16 channels, three pixels side by side with their windows inside
+ * run as three groups of one asm loop: 1 if done. */
+static int row3(const tq_dwconv2d_params *p, const int8_t *in, int32_t pix, tq_dw_run *r,
+                int32_t *acc)
 {
     const int32_t c = p->in_c;
-    tq_taps t = {buf, p->weights + cg, g, p->k_w * g, c, p->k_w, p->k_h};
-    if (inside) {
-        t.x = in + ((ptrdiff_t)iy0 * p->in_w + ix0) * c + cg;
-        t.xcol = p->dil_w * c;
-        t.xrow = p->dil_h * p->in_w * c;
-    } else {
-        gather(p, in, iy0, ix0, cg, g, buf);
+    if (c != 8 && c != 16) {
+        return 0;
     }
-    taps(&t, g, acc + cg);
-}
-
-static int inside_rows(const tq_dwconv2d_params *p, int32_t iy0)
-{
-    return first_inside(iy0, p->dil_h, p->k_h) == 0 &&
-           end_inside(iy0, p->dil_h, p->k_h, p->in_h, 0) == p->k_h;
-}
-
-static int inside_cols(const tq_dwconv2d_params *p, int32_t ix0)
-{
-    return first_inside(ix0, p->dil_w, p->k_w) == 0 &&
-           end_inside(ix0, p->dil_w, p->k_w, p->in_w, 0) == p->k_w;
+    const int32_t oy = pix / p->out_w, ox = pix - oy * p->out_w;
+    const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+    const int32_t ix2 = ix0 + 2 * p->stride_w;
+    if (ox + 3 > p->out_w || first_inside(iy0, p->dil_h, p->k_h) ||
+        end_inside(iy0, p->dil_h, p->k_h, p->in_h, 0) < p->k_h || ix0 < 0 ||
+        end_inside(ix2, p->dil_w, p->k_w, p->in_w, 0) < p->k_w) {
+        return 0;
+    }
+    const tq_dw_win v = {in + ((ptrdiff_t)iy0 * p->in_w + ix0) * c, p->weights, p->dil_w * c,
+                         p->dil_h * p->in_w * c, c, p->k_w * c, p->k_h, p->k_w};
+    r->groups = 3;
+    groups(&v, r, c, 0, 0, acc, p->stride_w * c, 0);
+    return 1;
 }
 
 void tq_dwconv2d_s8_mve(const tq_dwconv2d_params *p, const int8_t *restrict in,
@@ -146,35 +218,34 @@ void tq_dwconv2d_s8_mve(const tq_dwconv2d_params *p, const int8_t *restrict in,
     }
     const int32_t stride = (c + 3) & ~3;
     int32_t *acc = (int32_t *)(void *)scratch;
-    int8_t *buf = scratch + 12 * stride;
+    int32_t *corr = acc + 3 * stride;
+    zp_sums(p, corr);
     const tq_mve_rq rq = {p->bias, p->mult, p->shift, c, p->out_zp, p->act_min, p->act_max,
                           !tq_mve_shifts_above_32(p->shift, c)};
-    /* Groups of 16, then the rest r as one group overlapping the one before: of 8 when
-     * r <= 8, else of 16 (or two of 8 when there are fewer than 16 channels in all). */
-    const int32_t c16 = c & ~15, r = c - c16;
-    const int g_last = r > 8 && c >= 16 ? 16 : 8;
+    tq_dw_run r;
     const int32_t npix = p->out_h * p->out_w;
     for (int32_t s = 0; s < npix; s += 3) {
-        /* Three pixels per requantization pass; the last three overlap the ones before. */
-        const int32_t first = s + 3 <= npix || npix < 3 ? s : npix - 3;
+        /* Three pixels per requantization pass. With k < 3 left they take the last k
+         * slots; the slots before store into the first one's output ahead of it (the
+         * requantization stores pixel 0, 1, 2 of each four channels in turn). */
+        const int k = npix - s < 3 ? (int)(npix - s) : 3;
         int8_t *o[3];
-        for (int i = 0; i < 3; i++) {
-            const int32_t pix = first + i < npix ? first + i : npix - 1;
+        if (k == 3 && row3(p, in, s, &r, acc)) {
+            for (int i = 0; i < 3; i++) {
+                o[i] = out + (size_t)(s + i) * c;
+            }
+            tq_mve_requant3(&rq, acc, stride, o);
+            continue;
+        }
+        for (int i = 3 - k; i < 3; i++) {
+            const int32_t pix = s + i - (3 - k);
             const int32_t oy = pix / p->out_w, ox = pix - oy * p->out_w;
-            const int32_t iy0 = oy * p->stride_h - p->pad_top;
-            const int32_t ix0 = ox * p->stride_w - p->pad_left;
-            const int inside = inside_rows(p, iy0) && inside_cols(p, ix0);
-            int32_t *a = acc + i * stride;
-            for (int32_t c0 = 0; c0 < c16; c0 += 16) {
-                pixel_group(p, in, iy0, ix0, inside, c0, 16, buf, a);
-            }
-            if (r > 8 && c < 16) {
-                pixel_group(p, in, iy0, ix0, inside, 0, 8, buf, a);
-            }
-            if (r > 0) {
-                pixel_group(p, in, iy0, ix0, inside, c - g_last, g_last, buf, a);
-            }
+            pixel(p, in, oy * p->stride_h - p->pad_top, ox * p->stride_w - p->pad_left, &r,
+                  corr, acc + i * stride);
             o[i] = out + (size_t)pix * c;
+        }
+        for (int i = 0; i < 3 - k; i++) {
+            o[i] = o[3 - k];
         }
         tq_mve_requant3(&rq, acc, stride, o);
     }
