@@ -209,5 +209,32 @@ static inline void tq_column_pixel(const tq_conv2d_params *p, const int8_t *in, 
     }
 }
 
+/* Whether every output pixel's window is one input pixel of whole groups (an unpadded 1x1
+ * window inside the input), widened straight into the column by tq_column_slot. */
+static inline __attribute__((always_inline)) int tq_column_direct(const tq_conv2d_params *p)
+{
+    return p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
+           (p->in_c & 3) == 0 && (p->out_h - 1) * p->stride_h < p->in_h &&
+           (p->out_w - 1) * p->stride_w < p->in_w;
+}
+
+/* Output pixel (*oy, *ox) into the column slot at col, then on to the next pixel. Always
+ * inlined: the kernels specialize their pixel loop on `direct`. */
+static inline __attribute__((always_inline)) void
+tq_column_slot(const tq_conv2d_params *p, const int8_t *in, int32_t *oy, int32_t *ox,
+               int8_t *col, int8_t *x, int32_t groups, int direct)
+{
+    if (direct) {
+        const size_t at = (size_t)*oy * p->stride_h * p->in_w + (size_t)*ox * p->stride_w;
+        tq_widen_run(col, in + at * p->in_c, p->in_c >> 2);
+    } else {
+        tq_column_pixel(p, in, *oy, *ox, col, x, groups);
+    }
+    if (++*ox == p->out_w) {
+        *ox = 0;
+        ++*oy;
+    }
+}
+
 #endif /* TQ_HAS_DSP */
 #endif /* TQ_GATHER_H */

@@ -211,22 +211,6 @@ SPECIALIZE void pixels(const tq_conv2d_params *p, const int8_t *col, int32_t gro
     other_channels(p, col, groups, wide, table, rq, first, o0, o1);
 }
 
-/* Output pixel (*oy, *ox) into the column slot at col, then on to the next pixel. */
-SPECIALIZE void slot(const tq_conv2d_params *p, const int8_t *in, int32_t *oy, int32_t *ox,
-                     int8_t *col, int8_t *x, int32_t groups, int direct)
-{
-    if (direct) {
-        const size_t at = (size_t)*oy * p->stride_h * p->in_w + (size_t)*ox * p->stride_w;
-        tq_widen_run(col, in + at * p->in_c, p->in_c >> 2);
-    } else {
-        tq_column_pixel(p, in, *oy, *ox, col, x, groups);
-    }
-    if (++*ox == p->out_w) {
-        *ox = 0;
-        ++*oy;
-    }
-}
-
 /* Scratch: the column (16 groups bytes), two int8 windows (4 groups bytes each), the
  * requantization table (TQ_TABLE_WORDS words per pair). */
 SPECIALIZE void conv(const tq_conv2d_params *p, const int8_t *in, int8_t *out,
@@ -245,16 +229,13 @@ SPECIALIZE void conv(const tq_conv2d_params *p, const int8_t *in, int8_t *out,
     const tq_requant_pair_t rq = tq_requant_pair_init(p->out_zp, p->act_min, p->act_max);
     tq_column_init(p, col, x0, x1, groups);
     const int32_t n = p->out_h * p->out_w;
-    /* An unpadded 1x1 window of whole groups inside the input is one input pixel. */
-    const int direct = p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
-                       (p->in_c & 3) == 0 && (p->out_h - 1) * p->stride_h < p->in_h &&
-                       (p->out_w - 1) * p->stride_w < p->in_w;
+    const int direct = tq_column_direct(p);
     int32_t oy = 0, ox = 0;
     for (int32_t i = 0; i < n; i += 2) {
         const int two = i + 1 < n;
-        slot(p, in, &oy, &ox, col, x0, groups, direct);
+        tq_column_slot(p, in, &oy, &ox, col, x0, groups, direct);
         if (two) {
-            slot(p, in, &oy, &ox, col + 8, x1, groups, direct);
+            tq_column_slot(p, in, &oy, &ox, col + 8, x1, groups, direct);
         }
         pixels(p, col, groups, wide, table, &rq, safe, out + (size_t)i * out_c, two);
     }

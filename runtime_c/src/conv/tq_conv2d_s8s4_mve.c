@@ -16,6 +16,40 @@
 #include "tinyq.h"
 #include "../tq_mve.h"
 
+/* The loop of both asm bodies below (one string, so they cannot drift apart): per 16
+ * weight bytes of each of w0, w1, their high nibbles (VSHR #4) against the window bytes at
+ * +16 and their low nibbles (VSHL then VSHR #4) against those at +0; the windows advance 32
+ * bytes. Tail-predicated over lr bytes (DLSTP.8 before it). */
+#define TQ_DOT3X2_S4_LOOP                                                                \
+    "1:\n"                                                                               \
+    "vldrb.8 q6, [%[w0]], #16\n"                                                         \
+    "vldrb.8 q0, [%[x0], #16]\n"                                                         \
+    "vldrb.8 q1, [%[x1], #16]\n"                                                         \
+    "vldrb.8 q2, [%[x2], #16]\n"                                                         \
+    "vshr.s8 q7, q6, #4\n"                                                               \
+    "vmladava.s8 %[a0], q0, q7\n"                                                        \
+    "vmladava.s8 %[a1], q1, q7\n"                                                        \
+    "vmladava.s8 %[a2], q2, q7\n"                                                        \
+    "vshl.i8 q6, q6, #4\n"                                                               \
+    "vshr.s8 q6, q6, #4\n"                                                               \
+    "vldrb.8 q3, [%[x0]], #32\n"                                                         \
+    "vldrb.8 q4, [%[x1]], #32\n"                                                         \
+    "vldrb.8 q5, [%[x2]], #32\n"                                                         \
+    "vmladava.s8 %[a0], q3, q6\n"                                                        \
+    "vmladava.s8 %[a1], q4, q6\n"                                                        \
+    "vmladava.s8 %[a2], q5, q6\n"                                                        \
+    "vldrb.8 q6, [%[w1]], #16\n"                                                         \
+    "vshr.s8 q7, q6, #4\n"                                                               \
+    "vmladava.s8 %[a3], q0, q7\n"                                                        \
+    "vmladava.s8 %[a4], q1, q7\n"                                                        \
+    "vmladava.s8 %[a5], q2, q7\n"                                                        \
+    "vshl.i8 q6, q6, #4\n"                                                               \
+    "vshr.s8 q6, q6, #4\n"                                                               \
+    "vmladava.s8 %[a3], q3, q6\n"                                                        \
+    "vmladava.s8 %[a4], q4, q6\n"                                                        \
+    "vmladava.s8 %[a5], q5, q6\n"                                                        \
+    "letp lr, 1b\n"
+
 /* nb bytes of weights against de-interleaved windows: acc pairs as tq_mve_dot3x2. */
 static inline __attribute__((always_inline)) tq_acc3x2
 dot3x2_s4(const int8_t *x0, const int8_t *x1, const int8_t *x2, const int8_t *w0,
@@ -24,34 +58,7 @@ dot3x2_s4(const int8_t *x0, const int8_t *x1, const int8_t *x2, const int8_t *w0
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0;
     register int32_t cnt __asm__("lr") = nb;
     __asm__ volatile("dlstp.8 lr, lr\n"
-                     "1:\n"
-                     "vldrb.8 q6, [%[w0]], #16\n"
-                     "vldrb.8 q0, [%[x0], #16]\n"
-                     "vldrb.8 q1, [%[x1], #16]\n"
-                     "vldrb.8 q2, [%[x2], #16]\n"
-                     "vshr.s8 q7, q6, #4\n"
-                     "vmladava.s8 %[a0], q0, q7\n"
-                     "vmladava.s8 %[a1], q1, q7\n"
-                     "vmladava.s8 %[a2], q2, q7\n"
-                     "vshl.i8 q6, q6, #4\n"
-                     "vshr.s8 q6, q6, #4\n"
-                     "vldrb.8 q3, [%[x0]], #32\n"
-                     "vldrb.8 q4, [%[x1]], #32\n"
-                     "vldrb.8 q5, [%[x2]], #32\n"
-                     "vmladava.s8 %[a0], q3, q6\n"
-                     "vmladava.s8 %[a1], q4, q6\n"
-                     "vmladava.s8 %[a2], q5, q6\n"
-                     "vldrb.8 q6, [%[w1]], #16\n"
-                     "vshr.s8 q7, q6, #4\n"
-                     "vmladava.s8 %[a3], q0, q7\n"
-                     "vmladava.s8 %[a4], q1, q7\n"
-                     "vmladava.s8 %[a5], q2, q7\n"
-                     "vshl.i8 q6, q6, #4\n"
-                     "vshr.s8 q6, q6, #4\n"
-                     "vmladava.s8 %[a3], q3, q6\n"
-                     "vmladava.s8 %[a4], q4, q6\n"
-                     "vmladava.s8 %[a5], q5, q6\n"
-                     "letp lr, 1b\n"
+                     TQ_DOT3X2_S4_LOOP
                      : [a0] "+Te"(a0), [a1] "+Te"(a1), [a2] "+Te"(a2), [a3] "+Te"(a3),
                        [a4] "+Te"(a4), [a5] "+Te"(a5), [x0] "+r"(x0), [x1] "+r"(x1),
                        [x2] "+r"(x2), [w0] "+r"(w0), [w1] "+r"(w1), "+r"(cnt)
@@ -88,34 +95,7 @@ static __attribute__((noinline)) void pairs_s4(tq_pairs4 *t, const int8_t *w0, i
                      "movs %[a5], #0\n"
                      "ldr lr, [%[t], #24]\n"
                      "dlstp.8 lr, lr\n"
-                     "1:\n"
-                     "vldrb.8 q6, [%[w0]], #16\n"
-                     "vldrb.8 q0, [%[x0], #16]\n"
-                     "vldrb.8 q1, [%[x1], #16]\n"
-                     "vldrb.8 q2, [%[x2], #16]\n"
-                     "vshr.s8 q7, q6, #4\n"
-                     "vmladava.s8 %[a0], q0, q7\n"
-                     "vmladava.s8 %[a1], q1, q7\n"
-                     "vmladava.s8 %[a2], q2, q7\n"
-                     "vshl.i8 q6, q6, #4\n"
-                     "vshr.s8 q6, q6, #4\n"
-                     "vldrb.8 q3, [%[x0]], #32\n"
-                     "vldrb.8 q4, [%[x1]], #32\n"
-                     "vldrb.8 q5, [%[x2]], #32\n"
-                     "vmladava.s8 %[a0], q3, q6\n"
-                     "vmladava.s8 %[a1], q4, q6\n"
-                     "vmladava.s8 %[a2], q5, q6\n"
-                     "vldrb.8 q6, [%[w1]], #16\n"
-                     "vshr.s8 q7, q6, #4\n"
-                     "vmladava.s8 %[a3], q0, q7\n"
-                     "vmladava.s8 %[a4], q1, q7\n"
-                     "vmladava.s8 %[a5], q2, q7\n"
-                     "vshl.i8 q6, q6, #4\n"
-                     "vshr.s8 q6, q6, #4\n"
-                     "vmladava.s8 %[a3], q3, q6\n"
-                     "vmladava.s8 %[a4], q4, q6\n"
-                     "vmladava.s8 %[a5], q5, q6\n"
-                     "letp lr, 1b\n"
+                     TQ_DOT3X2_S4_LOOP
                      "ldr lr, [%[t], #12]\n"
                      "ldr %[x0], [%[t], #16]\n"
                      "ldr %[x1], [%[t], #32]\n"

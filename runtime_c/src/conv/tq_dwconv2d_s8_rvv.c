@@ -176,55 +176,18 @@ static inline int32_t rect_sums(const int8_t *x, const int8_t *w, const rect *r,
     return vl;
 }
 
-/* Rectangle of taps [ky0, ky0 + rows) x [kx0, kx0 + cols) read from the input (inside) or
- * from the in_zp buffer (padded, every x step 0). */
-static rect make_rect(const tq_dwconv2d_params *p, int32_t rows, int32_t cols, int inside)
+/* The hooks of tq_rvv_dw_window.h for int8 weights: one byte per channel. */
+#define TQ_DW_WB(n) (n)
+#define TQ_DW_INSIDE_W(w, p, ky, kx, c0) ((w) + ((ky) * (p)->k_w + (kx)) * (p)->out_c)
+
+/* The weights of channel c0 of tap (ky, kx). */
+static const int8_t *tap_weights(const tq_dwconv2d_params *p, int32_t ky, int32_t kx,
+                                 int32_t c0)
 {
-    rect r;
-    r.rows = cols > 0 ? rows : 0;
-    r.cols = cols;
-    r.x_col = inside ? p->dil_w * p->in_c : 0;
-    r.w_col = p->out_c;
-    r.x_row = inside ? p->dil_h * p->in_w * p->in_c - cols * r.x_col : 0;
-    r.w_row = (p->k_w - cols) * p->out_c;
-    return r;
+    return p->weights + (ky * p->k_w + kx) * p->out_c + c0;
 }
 
-/* Adds the padded rectangle of taps from (ky, kx) to acc: x is in_zp for all of them. */
-static void add_padded(const tq_dwconv2d_params *p, const int8_t *zbuf, int32_t ky, int32_t kx,
-                       int32_t rows, int32_t cols, int32_t c0, int32_t n, int32_t *acc)
-{
-    const rect r = make_rect(p, rows, cols, 0);
-    if (r.rows > 0) {
-        rect_sums(zbuf, p->weights + (ky * p->k_w + kx) * p->out_c + c0, &r, acc, acc, n);
-    }
-}
-
-/* acc[c] for channels c0 .. c0 + vl - 1 of one window whose taps [k[0], k[1]) x [k[2], k[3])
- * are inside the image (an empty inside has k = {k_h, k_h, k_w, k_w}); returns vl. */
-static int32_t window_sums(const tq_dwconv2d_params *p, const int8_t *in, const int8_t *zbuf,
-                           int32_t iy0, int32_t ix0, const int32_t k[4], int32_t c0,
-                           int32_t n, int32_t *acc)
-{
-    const int32_t ky_lo = k[0], ky_hi = k[1], kx_lo = k[2], kx_hi = k[3];
-    const rect r = make_rect(p, ky_hi - ky_lo, kx_hi - kx_lo, 1);
-    const int8_t *x = zbuf;
-    const int8_t *w = p->weights + c0;
-    if (r.rows > 0) {
-        x = in + ((size_t)(iy0 + ky_lo * p->dil_h) * p->in_w + ix0 + kx_lo * p->dil_w) *
-                     p->in_c + c0;
-        w += (ky_lo * p->k_w + kx_lo) * p->out_c;
-    }
-    const int32_t vl = rect_sums(x, w, &r, NULL, acc, n);
-    if (p->in_zp != 0 && (r.rows != p->k_h || r.cols != p->k_w)) {
-        /* Padded taps: rows above and below in full, then left and right of the inside. */
-        add_padded(p, zbuf, 0, 0, ky_lo, p->k_w, c0, n, acc);
-        add_padded(p, zbuf, ky_hi, 0, p->k_h - ky_hi, p->k_w, c0, n, acc);
-        add_padded(p, zbuf, ky_lo, 0, ky_hi - ky_lo, kx_lo, c0, n, acc);
-        add_padded(p, zbuf, ky_lo, kx_hi, ky_hi - ky_lo, p->k_w - kx_hi, c0, n, acc);
-    }
-    return vl;
-}
+#include "../tq_rvv_dw_window.h"
 
 void tq_dwconv2d_s8_rvv(const tq_dwconv2d_params *p, const int8_t *restrict in,
                         int8_t *restrict out)

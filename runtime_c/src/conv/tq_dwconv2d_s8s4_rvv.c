@@ -138,19 +138,9 @@ static inline int32_t rect_sums(const int8_t *x, const int8_t *w, const rect *r,
     return vl;
 }
 
-/* Rectangle of taps with `rows` x `cols` taps read from the input (inside) or from the
- * in_zp buffer (padded, every x step 0). */
-static rect make_rect(const tq_dwconv2d_params *p, int32_t rows, int32_t cols, int inside)
-{
-    rect r;
-    r.rows = cols > 0 ? rows : 0;
-    r.cols = cols;
-    r.x_col = inside ? p->dil_w * p->in_c : 0;
-    r.w_col = p->out_c / 2;
-    r.x_row = inside ? p->dil_h * p->in_w * p->in_c - cols * r.x_col : 0;
-    r.w_row = (p->k_w - cols) * (p->out_c / 2);
-    return r;
-}
+/* The hooks of tq_rvv_dw_window.h for int4 weights: two channels per byte. */
+#define TQ_DW_WB(n) ((n) / 2)
+#define TQ_DW_INSIDE_W(w, p, ky, kx, c0) tap_weights(p, ky, kx, c0)
 
 /* Byte of the packed weights holding channel c0 (even) of tap (ky, kx). */
 static const int8_t *tap_weights(const tq_dwconv2d_params *p, int32_t ky, int32_t kx,
@@ -159,40 +149,8 @@ static const int8_t *tap_weights(const tq_dwconv2d_params *p, int32_t ky, int32_
     return p->weights + ((ky * p->k_w + kx) * p->out_c + c0) / 2;
 }
 
-static void add_padded(const tq_dwconv2d_params *p, const int8_t *zbuf, int32_t ky, int32_t kx,
-                       int32_t rows, int32_t cols, int32_t c0, int32_t n, int32_t *acc)
-{
-    const rect r = make_rect(p, rows, cols, 0);
-    if (r.rows > 0) {
-        rect_sums(zbuf, tap_weights(p, ky, kx, c0), &r, acc, acc, n);
-    }
-}
+#include "../tq_rvv_dw_window.h"
 
-/* acc[c] for channels c0 .. c0 + 2 vl - 1 of one window whose taps [k[0], k[1]) x
- * [k[2], k[3]) are inside the image (an empty inside has k = {k_h, k_h, k_w, k_w});
- * n channel pairs wanted; returns vl. */
-static int32_t window_sums(const tq_dwconv2d_params *p, const int8_t *in, const int8_t *zbuf,
-                           int32_t iy0, int32_t ix0, const int32_t k[4], int32_t c0,
-                           int32_t n, int32_t *acc)
-{
-    const int32_t ky_lo = k[0], ky_hi = k[1], kx_lo = k[2], kx_hi = k[3];
-    const rect r = make_rect(p, ky_hi - ky_lo, kx_hi - kx_lo, 1);
-    const int8_t *x = zbuf;
-    const int8_t *w = tap_weights(p, 0, 0, c0);
-    if (r.rows > 0) {
-        x = in + ((size_t)(iy0 + ky_lo * p->dil_h) * p->in_w + ix0 + kx_lo * p->dil_w) *
-                     p->in_c + c0;
-        w = tap_weights(p, ky_lo, kx_lo, c0);
-    }
-    const int32_t vl = rect_sums(x, w, &r, NULL, acc, n);
-    if (p->in_zp != 0 && (r.rows != p->k_h || r.cols != p->k_w)) {
-        add_padded(p, zbuf, 0, 0, ky_lo, p->k_w, c0, n, acc);
-        add_padded(p, zbuf, ky_hi, 0, p->k_h - ky_hi, p->k_w, c0, n, acc);
-        add_padded(p, zbuf, ky_lo, 0, ky_hi - ky_lo, kx_lo, c0, n, acc);
-        add_padded(p, zbuf, ky_lo, kx_hi, ky_hi - ky_lo, p->k_w - kx_hi, c0, n, acc);
-    }
-    return vl;
-}
 void tq_dwconv2d_s8s4_rvv(const tq_dwconv2d_params *p, const int8_t *restrict in,
                           int8_t *restrict out)
 {

@@ -1,24 +1,14 @@
 /* Reference average pooling; the divisor of each window selects a precomputed multiplier. */
 #include "tinyq.h"
+#include "../tq_pool_window.h"
 #include "../tq_requant.h"
-
-static int32_t min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
-static int32_t max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
 
 void tq_avgpool2d_s8(const tq_avgpool2d_params *p, const int8_t *in, int8_t *out)
 {
     for (int32_t oy = 0; oy < p->out_h; oy++) {
-        int32_t h0 = oy * p->stride_h - p->pad_h;
-        int32_t h1 = min_i32(h0 + p->k_h, p->in_h + p->pad_h);
-        const int32_t span_h = h1 - h0;
-        h0 = max_i32(h0, 0);
-        h1 = min_i32(h1, p->in_h);
+        TQ_POOL_AXIS(h0, h1, span_h, oy, p->stride_h, p->pad_h, p->k_h, p->in_h);
         for (int32_t ox = 0; ox < p->out_w; ox++) {
-            int32_t w0 = ox * p->stride_w - p->pad_w;
-            int32_t w1 = min_i32(w0 + p->k_w, p->in_w + p->pad_w);
-            const int32_t span_w = w1 - w0;
-            w0 = max_i32(w0, 0);
-            w1 = min_i32(w1, p->in_w);
+            TQ_POOL_AXIS(w0, w1, span_w, ox, p->stride_w, p->pad_w, p->k_w, p->in_w);
             const int32_t d = p->count_include_pad ? span_h * span_w : (h1 - h0) * (w1 - w0);
             int8_t *o = out + ((size_t)oy * p->out_w + ox) * p->c;
             for (int32_t ch = 0; ch < p->c; ch++) {

@@ -11,12 +11,10 @@
 #if TQ_HAS_DSP
 #include "tinyq.h"
 #include "../tq_dsp.h"
+#include "../tq_pool_window.h"
 #include "../tq_requant.h"
 
 #define LANE_MAX 255 /* positions an int16 lane holds: 255 * 128 < 2^15 */
-
-static int32_t min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
-static int32_t max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
 
 /* sum[0..3] += the int16 pairs e = (c0, c2), o = (c1, c3). */
 static void flush(int32_t sum[4], uint32_t e, uint32_t o)
@@ -31,17 +29,9 @@ void tq_avgpool2d_s8_dsp(const tq_avgpool2d_params *p, const int8_t *in, int8_t 
 {
     const int32_t ch = p->c, c4 = ch & ~3;
     for (int32_t oy = 0; oy < p->out_h; oy++) {
-        int32_t h0 = oy * p->stride_h - p->pad_h;
-        int32_t h1 = min_i32(h0 + p->k_h, p->in_h + p->pad_h);
-        const int32_t span_h = h1 - h0;
-        h0 = max_i32(h0, 0);
-        h1 = min_i32(h1, p->in_h);
+        TQ_POOL_AXIS(h0, h1, span_h, oy, p->stride_h, p->pad_h, p->k_h, p->in_h);
         for (int32_t ox = 0; ox < p->out_w; ox++) {
-            int32_t w0 = ox * p->stride_w - p->pad_w;
-            int32_t w1 = min_i32(w0 + p->k_w, p->in_w + p->pad_w);
-            const int32_t span_w = w1 - w0;
-            w0 = max_i32(w0, 0);
-            w1 = min_i32(w1, p->in_w);
+            TQ_POOL_AXIS(w0, w1, span_w, ox, p->stride_w, p->pad_w, p->k_w, p->in_w);
             const int32_t valid = (h1 - h0) * (w1 - w0);
             const int32_t d = p->count_include_pad ? span_h * span_w : valid;
             const int32_t mult = p->mult[d], shift = p->shift[d];
