@@ -111,9 +111,9 @@ def weight_width(value: str) -> str:
 @click.option("--latency-budget", type=int, metavar="INSTRUCTIONS",
               help="With --weights mixed: the most instructions one inference may take on "
                    "--target, estimated from a kernel cost table measured under QEMU for "
-                   "its CPU (targets/costs/: Cortex-M3/M4/M7/M33 and rv32). On the M4 "
-                   "int4 is faster for large convolutions and slower for depthwise and "
-                   "small first layers; this weighs that per layer.")
+                   "its CPU (targets/costs/: Cortex-M0+/M3/M4/M7/M33 and rv32). int4 "
+                   "and int8 layers cost differently per core (int4 is slower on the "
+                   "scalar cores); this weighs that per layer.")
 @click.option("--optimize-rounding", is_flag=True,
               help="Learn, for every weight, whether to round it down or up (AdaRound), "
                    "layer by layer, so that each layer's output on the calibration samples "
