@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tinyq.codegen.c_text import c_array, c_call, c_comment, c_float, c_struct
-from tinyq.codegen.variants import FEATURE_MACRO, Variant, scratch_key, selection_text
+from tinyq.codegen.variants import (FEATURE_MACRO, Variant, scratch_key, selection_text,
+                                    target_const)
 from tinyq.ir import Graph, Node
 from tinyq.ops import Buf, CCall, Const, RowWindow, op_of
-from tinyq.ops.base import const_key
 from tinyq.plan.arena import Plan, rows_key
 
 
@@ -111,9 +111,7 @@ def generate(graph: Graph, plan: Plan, name: str, origin: str, version: str,
                                                             in enumerate(call.args)]:
                 if isinstance(value, Const):
                     variant = variants.get(call.kernel)
-                    alt = (variant.weight_layout(call.params, value.data)
-                           if variant is not None and key == "weights" else None)
-                    same = const_key(value) + ((variant.symbol,) if alt is not None else ())
+                    same, alt = target_const(variant, key, call.params, value)
                     if same not in emitted:
                         sym = f"{prefix}_{tag}_{value.key}"
                         if alt is None:

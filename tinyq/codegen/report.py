@@ -11,8 +11,8 @@ from typing import Any
 
 from tinyq.ir import Graph, Node
 from tinyq.ops import CCall, op_of
-from tinyq.codegen.variants import Variant
-from tinyq.ops.base import Const, const_key
+from tinyq.codegen.variants import Variant, target_const
+from tinyq.ops.base import Const
 from tinyq.plan.arena import Plan, rows_key
 
 
@@ -60,9 +60,7 @@ def new_const_bytes(calls: list[CCall], seen: set[tuple],
     for call in calls:
         variant = (variants or {}).get(call.kernel)
         for key_name, c in const_items(call):
-            alt = (variant.weight_layout(call.params, c.data)
-                   if variant is not None and key_name == "weights" else None)
-            key = const_key(c) + ((variant.symbol,) if alt is not None else ())
+            key, alt = target_const(variant, key_name, call.params, c)
             if key not in seen:
                 seen.add(key)
                 total += c.data.nbytes if alt is None else alt.nbytes

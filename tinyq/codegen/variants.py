@@ -23,6 +23,7 @@ import numpy as np
 from tinyq.codegen.weight_layouts import conv_s4_dsp_layout, conv_s16_dsp_layout
 from tinyq.ir import Graph, Node
 from tinyq.ops import op_of
+from tinyq.ops.base import Const, const_key
 
 FEATURE_MACRO = {"dsp": "TQ_HAS_DSP", "mve": "TQ_HAS_MVE", "rvv": "TQ_HAS_RVV",
                  "scalar": "TQ_HAS_SCALAR"}
@@ -92,12 +93,6 @@ def _conv_s16_dsp_scratch(params: dict[str, Any]) -> int:
     return 48 * -(-fsz // 8) + 16 * params["out_c"]
 
 
-def _conv_s4_dsp_scratch(params: dict[str, Any]) -> int:
-    """TQ_CONV2D_S8S4_DSP_SCRATCH of tinyq.h: _conv_dsp_scratch (the same column, windows
-    and requantization constants as the int8 kernel)."""
-    return _conv_dsp_scratch(params)
-
-
 # --optimize speed: variant symbol -> the symbol of the same file bound instead.
 SPEED_SYMBOLS = {"tq_conv2d_s8_dsp": "tq_conv2d_s8s16_dsp"}
 
@@ -113,7 +108,8 @@ WEIGHT_LAYOUTS: dict[str, Callable[[dict[str, Any], np.ndarray], np.ndarray | No
 SCRATCH_BYTES: dict[str, Callable[[dict[str, Any]], int]] = {
     "tq_conv2d_s8_dsp": _conv_dsp_scratch,
     "tq_conv2d_s8s16_dsp": _conv_s16_dsp_scratch,
-    "tq_conv2d_s8s4_dsp": _conv_s4_dsp_scratch,
+    # TQ_CONV2D_S8S4_DSP_SCRATCH: int8's column, windows and requantization constants.
+    "tq_conv2d_s8s4_dsp": _conv_dsp_scratch,
     "tq_conv2d_s8_scalar": _conv_scalar_scratch,
     "tq_conv2d_s8s4_scalar": _conv_scalar_scratch,
     "tq_conv2d_s8_mve": _conv_mve_scratch,
@@ -156,6 +152,16 @@ class Variant:
 
     def scratch_bytes(self, params: dict[str, Any]) -> int:
         return SCRATCH_BYTES[self.symbol](params) if self.takes_scratch else 0
+
+
+def target_const(variant: Variant | None, param: str, params: dict[str, Any],
+                 value: Const) -> tuple[tuple, np.ndarray | None]:
+    """A call's constant as the target build holds it: its key for emitting equal arrays
+    once, and the variant's own layout of it (None: the reference bytes). Only a call's
+    `weights` param has variant layouts."""
+    alt = (variant.weight_layout(params, value.data)
+           if variant is not None and param == "weights" else None)
+    return const_key(value) + ((variant.symbol,) if alt is not None else ()), alt
 
 
 def select_variants(sources: list[str], features: tuple[str, ...], src_root: Path,

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from tinyq.quant.int4 import unpack_int4
+
 
 def conv_s16_dsp_layout(params: dict[str, Any], weights: np.ndarray) -> np.ndarray | None:
     """OHWI int8 -> tq_conv2d_s8s16_dsp's int16 layout (tinyq.h), as little-endian bytes.
@@ -49,11 +51,10 @@ def conv_s4_dsp_layout(params: dict[str, Any], packed: np.ndarray) -> np.ndarray
         return None
     out_c = params["out_c"]
     fsz = params["k_h"] * params["k_w"] * params["in_c"]
-    data = packed.view(np.uint8)
-    nibbles = np.stack([data & 15, data >> 4], axis=1).reshape(-1)
+    nibbles = unpack_int4(packed, out_c * fsz).astype(np.uint8) & 15  # two's complement
     quads = -(-fsz // 4)
     filters = np.zeros((out_c, 4 * quads), dtype=np.uint8)
-    filters[:, :fsz] = nibbles[:out_c * fsz].reshape(out_c, fsz)
+    filters[:, :fsz] = nibbles.reshape(out_c, fsz)
     groups = filters.reshape(out_c, quads, 4)
     a, b = groups[0:out_c - 1:2], groups[1::2]
     pairs = np.stack([b[..., 1] | b[..., 0] << 4, a[..., 1] | a[..., 0] << 4,
