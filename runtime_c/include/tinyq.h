@@ -344,12 +344,13 @@ void tq_conv2d_s8_mve(const tq_conv2d_params *p, const int8_t *restrict in,
 void tq_dwconv2d_s8_mve(const tq_dwconv2d_params *p, const int8_t *restrict in,
                         int8_t *restrict out, int8_t *restrict scratch);
 void tq_fc_s8_mve(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
-/* int4 weights. Scratch: with L = filter_size + 1 rounded up to 32, the window behind a
- * zero (L + 16), three de-interleaved windows (3 L; twice that for odd filter sizes) and
- * the int32 sums of three pixels (out_c rounded up to 4 each); none when grouped. */
-#define TQ_CONV2D_S8S4_MVE_SCRATCH(filter_size, out_c)                                   \
-    ((((filter_size) + 32) & ~31) * (4 + 3 * ((filter_size) & 1)) + 16 +                  \
-     12 * (((out_c) + 3) & ~3))
+/* int4 weights: the scratch of tq_conv2d_s8_mve. Unlike tq_conv2d_s8s4, p->weights (the
+ * converter lays them out so for the MVE build) holds each filter from a byte boundary,
+ * ceil(filter_size / 2) bytes: per whole block of 32 elements 16 bytes, byte j holding
+ * element j in its low nibble and element 16 + j in its high one; the last m < 32
+ * elements split likewise at h = ceil(m / 2) into h bytes (a zero high nibble past m).
+ * Grouped convolutions keep the packed OHWI layout and run the reference kernel. */
+#define TQ_CONV2D_S8S4_MVE_SCRATCH(filter_size, out_c) TQ_CONV2D_MVE_SCRATCH(filter_size, out_c)
 void tq_conv2d_s8s4_mve(const tq_conv2d_params *p, const int8_t *restrict in,
                         int8_t *restrict out, int8_t *restrict scratch);
 void tq_fc_s8s4_mve(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);

@@ -284,4 +284,38 @@ tq_mve_requant3(const tq_mve_rq *rq, const int32_t *acc, int32_t stride, int8_t 
     }
 }
 
+/* The sums of one group of three pixels: acc[i * stride + c] = x_i . filter c. */
+typedef void tq_mve_dots(const tq_conv2d_params *p, const int8_t *const *x, int32_t fsz,
+                         int32_t *acc, int32_t stride);
+
+/* The pixel loop of the (ungrouped) MVE convolutions: output pixels three at a time,
+ * each one's window gathered into scratch (int8 OHWI; padded taps as in_zp; a 1x1 window
+ * inside the input read in place), `dots` over them, and the three requantized. Scratch:
+ * TQ_CONV2D_MVE_SCRATCH. The last group overlaps the one before rather than running
+ * short; fewer than three pixels in all repeat the last. Inlined, so `dots` is a direct
+ * call. */
+static inline __attribute__((always_inline)) void
+tq_mve_conv_pixels(const tq_conv2d_params *p, const int8_t *in, int8_t *out, int8_t *scratch,
+                   tq_mve_dots *dots)
+{
+    const int32_t fsz = p->k_h * p->k_w * p->in_c, wsz = (fsz + 3) & ~3;
+    const int32_t out_c = p->out_c, stride = (out_c + 3) & ~3;
+    const int32_t npix = p->out_h * p->out_w;
+    int32_t *acc = (int32_t *)(void *)(scratch + 3 * wsz);
+    const tq_mve_rq rq = {p->bias, p->mult, p->shift, out_c, p->out_zp, p->act_min,
+                          p->act_max, !tq_mve_shifts_above_32(p->shift, out_c)};
+    for (int32_t s = 0; s < npix; s += 3) {
+        const int32_t first = s + 3 <= npix || npix < 3 ? s : npix - 3;
+        const int8_t *x[3];
+        int8_t *o[3];
+        for (int i = 0; i < 3; i++) {
+            const int32_t pix = first + i < npix ? first + i : npix - 1;
+            x[i] = tq_mve_window(p, pix, in, scratch + i * wsz);
+            o[i] = out + (size_t)pix * out_c;
+        }
+        dots(p, x, fsz, acc, stride);
+        tq_mve_requant3(&rq, acc, stride, o);
+    }
+}
+
 #endif /* TQ_MVE_H */

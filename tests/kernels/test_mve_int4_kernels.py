@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
 import torch
 import torch.nn as nn
@@ -13,6 +14,7 @@ import torch.nn as nn
 from tests.kernels.test_mve_kernels import (Cancel, conv_cases, dw_border_cases,
                                             dw_border_model, dw_cases)
 from tests.kernels.variant_case import padded_conv, run_case
+from tinyq.project import Project
 
 pytestmark = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None
                                 or shutil.which("qemu-system-arm") is None,
@@ -32,14 +34,42 @@ def test_conv2d_s8s4_mve_bit_exact(case, tmp_path):
 @pytest.mark.parametrize("cin,cout,k,stride,pad", [(3, 16, 3, 1, 1), (3, 7, 3, 2, 1),
                                                    (1, 5, 5, 1, 2), (2, 3, 3, 1, 0),
                                                    (64, 64, 3, 1, 1), (8, 16, 1, 1, 0),
-                                                   (37, 6, 1, 1, 0)])
+                                                   (37, 6, 1, 1, 0), (32, 5, 1, 1, 0),
+                                                   (33, 3, 1, 1, 0), (31, 1, 1, 1, 0),
+                                                   (7, 1, 3, 1, 1), (16, 2, 2, 1, 0),
+                                                   (21, 4, 3, 2, 1)])
 def test_conv2d_s8s4_mve_shapes(cin, cout, k, stride, pad, tmp_path):
-    """First layers (cin 1-3), 1x1 with odd and even channel counts, a long filter."""
+    """First layers (cin 1-3), 1x1 with odd and even channel counts, long filters; filter
+    sizes around the kernel's blocks of 32 (32: one whole block, 33: a part block of one
+    element, 63: of 31, 64: two whole blocks, 189) and a single filter."""
     torch.manual_seed(1)
     model = nn.Sequential(nn.Conv2d(cin, cout, k, stride, pad))
     report = run_case(model, (1, cin, 7, 9), TARGET, tmp_path, seed=2, offset=0.5,
                       weights="int4")
     assert report["kernel_variants"]["tq_conv2d_s8s4"] == "tq_conv2d_s8s4_mve"
+
+
+def test_conv2d_s8s4_mve_layout_and_scratch(tmp_path):
+    """int4 costs the arena no more than int8: the int4 MVE conv reads int8's windows in
+    int8's scratch (TQ_CONV2D_MVE_SCRATCH: 3 windows rounded up to 4 bytes, 3 x 4 bytes of
+    sums per output channel rounded up to 4), placed next to live tensors so an overrun
+    would show as a mismatch. Its weights (ceil(fsz / 2) bytes per filter) sit under #if
+    TQ_HAS_MVE; the host build of the same project (reference kernels, packed layout)
+    still matches."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3))
+    report = run_case(model, (1, 3, 9, 9), TARGET, tmp_path, seed=5, weights="int4")
+    assert ([layer["scratch_bytes"] for layer in report["layers"]]
+            == [3 * 28 + 12 * 8, 3 * 72 + 12 * 8])
+    assert [layer["weight_bytes"] - 9 * 8 for layer in report["layers"]] == [8 * 14, 8 * 36]
+    assert (tmp_path / "p" / "model_weights.c").read_text().count("#if TQ_HAS_MVE") == 2
+    (tmp_path / "int8").mkdir()
+    int8 = run_case(model, (1, 3, 9, 9), TARGET, tmp_path / "int8", seed=5)
+    assert ([layer["scratch_bytes"] for layer in int8["layers"]]
+            == [layer["scratch_bytes"] for layer in report["layers"]])
+    result = Project(tmp_path / "p").test(np.random.default_rng(0).standard_normal(
+        (2, 3, 9, 9)).astype(np.float32))
+    assert result.bit_exact
 
 
 @pytest.mark.parametrize("ratio,offset", [(1.001, 0.0), (1.0, 0.01)])

@@ -20,7 +20,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tinyq.codegen.weight_layouts import conv_s4_dsp_layout, conv_s16_dsp_layout
+from tinyq.codegen.weight_layouts import (conv_s4_dsp_layout, conv_s4_mve_layout,
+                                          conv_s16_dsp_layout)
 from tinyq.ir import Graph, Node
 from tinyq.ops import op_of
 from tinyq.ops.base import Const, const_key
@@ -59,17 +60,6 @@ def _conv_mve_scratch(params: dict[str, Any]) -> int:
     return 3 * ((fsz + 3) & ~3) + 12 * ((params["out_c"] + 3) & ~3)
 
 
-def _conv_s4_mve_scratch(params: dict[str, Any]) -> int:
-    """TQ_CONV2D_S8S4_MVE_SCRATCH of tinyq.h: the window behind a zero, three
-    de-interleaved windows (six for odd filter sizes) and three pixels' int32 sums
-    (grouped: none)."""
-    if params["groups"] != 1:
-        return 0
-    fsz = params["k_h"] * params["k_w"] * params["in_c"]
-    block = (fsz + 32) & ~31
-    return block * (4 + 3 * (fsz & 1)) + 16 + 12 * ((params["out_c"] + 3) & ~3)
-
-
 def _dw_mve_scratch(params: dict[str, Any]) -> int:
     """TQ_DWCONV2D_MVE_SCRATCH of tinyq.h: three pixels' int32 sums and in_zp times each
     channel's weight sum (none where the kernel runs the reference: ch_mult != 1, in_c < 8,
@@ -101,6 +91,7 @@ SPEED_SYMBOLS = {"tq_conv2d_s8_dsp": "tq_conv2d_s8s16_dsp"}
 WEIGHT_LAYOUTS: dict[str, Callable[[dict[str, Any], np.ndarray], np.ndarray | None]] = {
     "tq_conv2d_s8s16_dsp": conv_s16_dsp_layout,
     "tq_conv2d_s8s4_dsp": conv_s4_dsp_layout,
+    "tq_conv2d_s8s4_mve": conv_s4_mve_layout,
 }
 
 # Variants that take a trailing `scratch` argument (tinyq.h), and the bytes one call needs
@@ -113,7 +104,8 @@ SCRATCH_BYTES: dict[str, Callable[[dict[str, Any]], int]] = {
     "tq_conv2d_s8_scalar": _conv_scalar_scratch,
     "tq_conv2d_s8s4_scalar": _conv_scalar_scratch,
     "tq_conv2d_s8_mve": _conv_mve_scratch,
-    "tq_conv2d_s8s4_mve": _conv_s4_mve_scratch,
+    # TQ_CONV2D_S8S4_MVE_SCRATCH: int8's windows and sums.
+    "tq_conv2d_s8s4_mve": _conv_mve_scratch,
     "tq_dwconv2d_s8_mve": _dw_mve_scratch,
     "tq_dwconv2d_s8s4_mve": _dw_s4_mve_scratch,
 }

@@ -65,3 +65,32 @@ def conv_s4_dsp_layout(params: dict[str, Any], packed: np.ndarray) -> np.ndarray
         parts.append(np.stack([last[:, 2] | last[:, 3] << 4,
                                last[:, 0] | last[:, 1] << 4], axis=-1).reshape(-1))
     return np.concatenate(parts).astype(np.uint8).view(np.int8)
+
+
+def conv_s4_mve_layout(params: dict[str, Any], packed: np.ndarray) -> np.ndarray | None:
+    """Packed int4 OHWI -> tq_conv2d_s8s4_mve's layout (tinyq.h), ceil(fsz / 2) bytes per
+    filter, each filter starting on a byte:
+
+    1. per whole block of 32 elements, 16 bytes: byte j holds element j in its low nibble
+       and element 16 + j in its high one, so the two nibble vectors of 16 bytes meet two
+       contiguous 16-byte runs of the window;
+    2. the last m = fsz mod 32 elements likewise split at h = ceil(m / 2): h bytes, byte j
+       holding elements j and h + j (a zero high nibble past m).
+    Grouped convolutions (the reference kernel) keep the packed layout: None."""
+    if params["groups"] != 1:
+        return None
+    out_c = params["out_c"]
+    fsz = params["k_h"] * params["k_w"] * params["in_c"]
+    filters = unpack_int4(packed, out_c * fsz).astype(np.uint8).reshape(out_c, fsz) & 15
+    parts = []
+    whole = fsz - fsz % 32
+    if whole:
+        blocks = filters[:, :whole].reshape(out_c, -1, 2, 16)
+        parts.append((blocks[:, :, 0] | blocks[:, :, 1] << 4).reshape(out_c, -1))
+    tail = filters[:, whole:]
+    if tail.shape[1]:
+        half = -(-tail.shape[1] // 2)
+        high = np.zeros((out_c, half), dtype=np.uint8)
+        high[:, :tail.shape[1] - half] = tail[:, half:]
+        parts.append(tail[:, :half] | high << 4)
+    return np.concatenate(parts, axis=1).reshape(-1).view(np.int8)

@@ -1,10 +1,9 @@
-/* Convolution on Helium (MVE). Output pixels go three at a time: each pixel's window is
- * gathered once into scratch in OHWI order (padded taps as in_zp; a 1x1 window inside the
- * input is read in place), then every pair of output channels runs one tail-predicated
- * VMLADAVA loop over the three windows (tq_mve_dot3x2; filters of at most 32 elements keep
- * the windows in registers instead, tq_mve_dot3_small), and the int32 sums of the three
- * pixels are requantized four channels per vector. Grouped convolutions use the reference
- * kernel. */
+/* Convolution on Helium (MVE). Output pixels go three at a time (tq_mve_conv_pixels):
+ * each pixel's window is gathered once into scratch in OHWI order, then every pair of
+ * output channels runs one tail-predicated VMLADAVA loop over the three windows
+ * (tq_mve_dot3x2; filters of at most 32 elements keep the windows in registers instead,
+ * tq_mve_dot3_small), and the int32 sums of the three pixels are requantized four channels
+ * per vector. Grouped convolutions use the reference kernel. */
 #include "tq_isa.h"
 
 /* The asm needs r7: -O0 keeps it as the frame pointer, so unoptimized builds get the
@@ -101,6 +100,26 @@ static void dot_last(const tq_conv2d_params *p, const int8_t *const *x, int32_t 
     d[2 * stride + 1] = a.a[5];
 }
 
+/* Window i . filter c for the three windows x and every filter. */
+static inline __attribute__((always_inline)) void
+dots(const tq_conv2d_params *p, const int8_t *const *x, int32_t fsz, int32_t *acc,
+     int32_t stride)
+{
+    const int32_t out_c = p->out_c;
+    if (fsz <= 32) {
+        tq_mve_dot3_small(x[0], x[1], x[2], p->weights, fsz, out_c, acc, stride);
+    } else {
+        if (out_c >= 2) {
+            tq_pairs t = {x[0], x[1], x[2], acc, 4 * stride, out_c / 2, fsz - 16,
+                          2 * fsz - ((fsz + 15) & ~15)};
+            dot_pairs(&t, p->weights);
+        }
+        if (out_c & 1) {
+            dot_last(p, x, fsz, acc, stride);
+        }
+    }
+}
+
 void tq_conv2d_s8_mve(const tq_conv2d_params *p, const int8_t *restrict in,
                       int8_t *restrict out, int8_t *restrict scratch)
 {
@@ -108,38 +127,7 @@ void tq_conv2d_s8_mve(const tq_conv2d_params *p, const int8_t *restrict in,
         tq_conv2d_s8(p, in, out);
         return;
     }
-    const int32_t fsz = p->k_h * p->k_w * p->in_c;
-    const int32_t wsz = (fsz + 3) & ~3;
-    const int32_t out_c = p->out_c, stride = (out_c + 3) & ~3;
-    const int32_t npix = p->out_h * p->out_w;
-    int32_t *acc = (int32_t *)(void *)(scratch + 3 * wsz);
-    const tq_mve_rq rq = {p->bias, p->mult, p->shift, out_c, p->out_zp, p->act_min,
-                          p->act_max, !tq_mve_shifts_above_32(p->shift, out_c)};
-    for (int32_t s = 0; s < npix; s += 3) {
-        /* The last group overlaps the one before rather than running short; fewer than
-         * three pixels in all repeat the last. */
-        const int32_t first = s + 3 <= npix || npix < 3 ? s : npix - 3;
-        const int8_t *x[3];
-        int8_t *o[3];
-        for (int i = 0; i < 3; i++) {
-            const int32_t pix = first + i < npix ? first + i : npix - 1;
-            x[i] = tq_mve_window(p, pix, in, scratch + i * wsz);
-            o[i] = out + (size_t)pix * out_c;
-        }
-        if (fsz <= 32) {
-            tq_mve_dot3_small(x[0], x[1], x[2], p->weights, fsz, out_c, acc, stride);
-        } else {
-            if (out_c >= 2) {
-                tq_pairs t = {x[0], x[1], x[2], acc, 4 * stride, out_c / 2, fsz - 16,
-                             2 * fsz - ((fsz + 15) & ~15)};
-                dot_pairs(&t, p->weights);
-            }
-            if (out_c & 1) {
-                dot_last(p, x, fsz, acc, stride);
-            }
-        }
-        tq_mve_requant3(&rq, acc, stride, o);
-    }
+    tq_mve_conv_pixels(p, in, out, scratch, dots);
 }
 #elif TQ_HAS_MVE
 #include "tinyq.h"
