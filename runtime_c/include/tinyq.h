@@ -294,7 +294,10 @@ void tq_softmax_s8(const tq_softmax_params *p, const int8_t *restrict in,
 
 /* Cortex-M DSP extension (M4, M7, M33): SXTB16 / SMLAD. */
 /* Two pixels' windows of k_h * k_w * in_c elements, as int8 and widened to int16, and
- * 16 bytes of requantization constants per output channel. */
+ * 16 bytes of requantization constants per output channel. Unlike tq_conv2d_s8,
+ * p->weights (the converter lays them out so for the DSP build) holds each filter
+ * zero-padded to a multiple of 4 elements; grouped convolutions keep OHWI and run the
+ * reference kernel. */
 #define TQ_CONV2D_DSP_SCRATCH(filter_size, out_c)                                        \
     (24 * (((filter_size) + 3) / 4) + 16 * (out_c))
 void tq_conv2d_s8_dsp(const tq_conv2d_params *p, const int8_t *restrict in,

@@ -50,8 +50,9 @@ static inline const int8_t *tq_window_inside(const tq_conv2d_params *p, const in
     return in + ((size_t)iy0 * p->in_w + ix0) * p->in_c;
 }
 
-/* The int8 window of output pixel (oy, ox): k_h * k_w * in_c bytes at x, in the filter's
- * (ky, kx, c) order, padded taps = in_zp. */
+/* The int8 window of output pixel (oy, ox), one that is not inside the input (or has
+ * dil_w > 1): k_h * k_w * in_c bytes at x, in the filter's (ky, kx, c) order, padded taps
+ * = in_zp. */
 static inline void tq_gather_window(const tq_conv2d_params *p, const int8_t *in, int32_t oy,
                                     int32_t ox, int8_t *x)
 {
@@ -60,15 +61,6 @@ static inline void tq_gather_window(const tq_conv2d_params *p, const int8_t *in,
     const int32_t iy0 = oy * p->stride_h - p->pad_top;
     const int32_t ix0 = ox * p->stride_w - p->pad_left;
     const uint32_t zp4 = 0x01010101u * (uint8_t)p->in_zp;
-    if (p->dil_w == 1 && iy0 >= 0 && ix0 >= 0 && ix0 + p->k_w <= p->in_w &&
-        iy0 + (p->k_h - 1) * p->dil_h < p->in_h) { /* inside: k_h runs of row_len bytes */
-        const size_t step = (size_t)p->dil_h * p->in_w * cin;
-        const int8_t *src = in + ((size_t)iy0 * p->in_w + ix0) * cin;
-        for (int32_t ky = 0; ky < p->k_h; ky++, src += step) {
-            tq_copy_run(x + ky * row_len, src, row_len);
-        }
-        return;
-    }
     int32_t kx_lo = 0;
     while (kx_lo < p->k_w && ix0 + kx_lo * p->dil_w < 0) {
         kx_lo++;
@@ -154,6 +146,30 @@ static inline void tq_column_init(const tq_conv2d_params *p, int8_t *col, int8_t
     tq_fill_run(x1, 0, 4 * groups);
 }
 
+/* A window inside the input with in_c % 4 != 0 (first layers): its k_h rows of `run`
+ * bytes, `step` apart in the input, back to back in x, then widened into the column slot.
+ * Not inlined: with few values live, the copies stay in registers (the general gather
+ * costs twice as much per window). */
+static __attribute__((noinline, unused)) void
+tq_column_rows(int8_t *col, int8_t *x, const int8_t *src, size_t step, int32_t k_h,
+               int32_t run, int32_t groups)
+{
+    int8_t *d = x;
+    if (run < 4) {
+        for (int32_t ky = 0; ky < k_h; ky++, src += step, d += run) {
+            tq_copy_run(d, src, run);
+        }
+    } else { /* whole words, the last one overlapping the one before: no byte loop */
+        for (int32_t ky = 0; ky < k_h; ky++, src += step, d += run) {
+            for (int32_t i = 0; i < run - 4; i += 4) {
+                tq_store4(d + i, tq_load4(src + i));
+            }
+            tq_store4(d + run - 4, tq_load4(src + run - 4));
+        }
+    }
+    tq_widen_run(col, x, groups);
+}
+
 /* Output pixel (oy, ox) into the column slot at col. With in_c % 4 == 0 every tap is
  * whole groups, widened straight from the input (padded taps: in_zp); otherwise the
  * window is gathered into x (int8) first. */
@@ -162,6 +178,12 @@ static inline void tq_column_pixel(const tq_conv2d_params *p, const int8_t *in, 
 {
     const int32_t cin = p->in_c;
     if (cin & 3) {
+        const int8_t *src = tq_window_inside(p, in, oy, ox);
+        if (src != NULL) {
+            tq_column_rows(col, x, src, (size_t)p->dil_h * p->in_w * cin, p->k_h,
+                           p->k_w * cin, groups);
+            return;
+        }
         tq_gather_window(p, in, oy, ox, x);
         tq_widen_run(col, x, groups);
         return;

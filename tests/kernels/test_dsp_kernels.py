@@ -121,8 +121,9 @@ def test_conv2d_padded_in_kernel_bit_exact(cin, cout, k, stride, pad, optimize, 
 
 def test_speed_project_on_host_and_flash_counts(tmp_path):
     """The same speed-mode project built on the host (reference kernels, reference layout
-    under #else) is bit-exact; report.json counts the int16 layout the target holds: per
-    pair of filters 2 * 8 ceil(27 / 8) halfwords, a zero filter after the odd last."""
+    under #else) is bit-exact; report.json counts the layout the target holds: size, each
+    filter zero-padded to a multiple of 4 bytes; speed, per pair of filters 2 * 8
+    ceil(27 / 8) halfwords, a zero filter after the odd last."""
     torch.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(3, 5, 3, padding=1), nn.ReLU(), nn.Conv2d(5, 4, 1,
                                                                                groups=1))
@@ -135,9 +136,9 @@ def test_speed_project_on_host_and_flash_counts(tmp_path):
         return [layer["weight_bytes"] for layer in report["layers"] if layer["weight_bytes"]]
 
     requant = 9  # bias, mult (int32) and shift (int8) per channel
-    assert conv_bytes(size) == [5 * 27 + 5 * requant, 4 * 5 + 4 * requant]
+    assert conv_bytes(size) == [5 * 28 + 5 * requant, 4 * 8 + 4 * requant]
     assert conv_bytes(speed) == [3 * 2 * 32 * 2 + 5 * requant, 2 * 2 * 8 * 2 + 4 * requant]
-    assert speed["weight_bytes"] - size["weight_bytes"] == 384 - 135 + 64 - 20
+    assert speed["weight_bytes"] - size["weight_bytes"] == 384 - 140 + 64 - 32
     text = (tmp_path / "b" / "p" / "model_weights.c").read_text()
     assert text.count("#if TQ_HAS_DSP") == 2 and "aligned(4)" in text
     x = np.random.default_rng(0).standard_normal((3, 3, 8, 8)).astype(np.float32)

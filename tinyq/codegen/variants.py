@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from tinyq.codegen.weight_layouts import (conv_s4_dsp_layout, conv_s4_mve_layout,
-                                          conv_s16_dsp_layout)
+                                          conv_s8_dsp_layout, conv_s16_dsp_layout)
 from tinyq.ir import Graph, Node
 from tinyq.ops import op_of
 from tinyq.ops.base import Const, const_key
@@ -89,6 +89,7 @@ SPEED_SYMBOLS = {"tq_conv2d_s8_dsp": "tq_conv2d_s8s16_dsp"}
 # Symbols that read their `weights` in a layout of their own: (params, reference
 # weights) -> the target's weights (or None: the reference layout).
 WEIGHT_LAYOUTS: dict[str, Callable[[dict[str, Any], np.ndarray], np.ndarray | None]] = {
+    "tq_conv2d_s8_dsp": conv_s8_dsp_layout,
     "tq_conv2d_s8s16_dsp": conv_s16_dsp_layout,
     "tq_conv2d_s8s4_dsp": conv_s4_dsp_layout,
     "tq_conv2d_s8s4_mve": conv_s4_mve_layout,

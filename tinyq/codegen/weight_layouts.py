@@ -15,6 +15,21 @@ import numpy as np
 from tinyq.quant.int4 import unpack_int4
 
 
+def conv_s8_dsp_layout(params: dict[str, Any], weights: np.ndarray) -> np.ndarray | None:
+    """OHWI int8 -> tq_conv2d_s8_dsp's layout (tinyq.h): each filter zero-padded to whole
+    groups of 4 elements, so every group is one aligned word of its own filter. None when
+    the filter size is a multiple of 4 (the reference bytes) or grouped (the reference
+    kernel)."""
+    out_c = weights.shape[0]
+    filters = weights.reshape(out_c, -1)
+    fsz = filters.shape[1]
+    if params["groups"] != 1 or fsz % 4 == 0:
+        return None
+    padded = np.zeros((out_c, 4 * -(-fsz // 4)), dtype=np.int8)
+    padded[:, :fsz] = filters
+    return padded.reshape(-1)
+
+
 def conv_s16_dsp_layout(params: dict[str, Any], weights: np.ndarray) -> np.ndarray | None:
     """OHWI int8 -> tq_conv2d_s8s16_dsp's int16 layout (tinyq.h), as little-endian bytes.
 

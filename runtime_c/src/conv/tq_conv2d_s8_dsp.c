@@ -1,5 +1,6 @@
-/* Convolution on the Cortex-M DSP extension (SXTB16 / SMLAD), int8 weights (`size`) and
- * weights pre-widened to int16 by the converter (`speed`, tq_conv2d_s8s16_dsp).
+/* Convolution on the Cortex-M DSP extension (SXTB16 / SMLAD), int8 weights (`size`, each
+ * filter zero-padded by the converter to whole words) and weights pre-widened to int16 by
+ * the converter (`speed`, tq_conv2d_s8s16_dsp).
  *
  * Two output pixels at a time: their windows are built once as one interleaved int16
  * column (tq_gather.h: straight from the input when in_c % 4 == 0, else gathered as int8
@@ -115,57 +116,31 @@ static inline void dot_s16(const int8_t *col, const int8_t *w, int32_t pairs, in
     acc[3] = s11;
 }
 
-/* Bytes [from, from + 4) of the weights as a word, zero past the array's `bytes`. */
-static uint32_t last_word(const int8_t *w, size_t from, size_t bytes)
-{
-    uint32_t v = 0;
-    for (size_t i = from; i < from + 4 && i < bytes; i++) {
-        v |= (uint32_t)(uint8_t)w[i] << (8 * (i - from));
-    }
-    return v;
-}
-
 static inline int8_t requant_one(const tq_conv2d_params *p, int32_t acc, int32_t oc)
 {
     return tq_clamp_s8(p->out_zp + tq_requant(acc, p->mult[oc], p->shift[oc]), p->act_min,
                        p->act_max);
 }
 
-/* Filters oc and oc1 (int8) against the column, for filters whose last group would read
- * past the array: that group's words come from copies of the bytes that exist. */
-static void dot_last(const tq_conv2d_params *p, const int8_t *col, int32_t groups,
-                     int32_t oc, int32_t oc1, int32_t acc[4])
-{
-    const int32_t fsz = p->k_h * p->k_w * p->in_c;
-    const size_t bytes = (size_t)p->out_c * fsz, b0 = (size_t)oc * fsz, b1 = (size_t)oc1 * fsz;
-    const size_t last = 4 * (size_t)(groups - 1);
-    const uint32_t u[2] = {last_word(p->weights, b0 + last, bytes),
-                           last_word(p->weights, b1 + last, bytes)};
-    dot_s8(col, p->weights + b0, p->weights + b1, groups - 1, acc);
-    dot_s8(col + 4 * last, (const int8_t *)&u[0], (const int8_t *)&u[1], 1, acc);
-}
-
 /* Inlined into each entry point, so `wide` is a constant there. */
 #define SPECIALIZE static inline __attribute__((always_inline))
 
-/* Channel pairs from `first` on, and an odd last channel, the slow way: pairs whose
- * filters' last group would read past the int8 weights, and every channel of a layer
- * without the requantization table (a shift <= 32). */
+/* Channel pairs from `first` on, and an odd last channel, the slow way: every channel of
+ * a layer without the requantization table (a shift <= 32), else an odd last channel
+ * (paired with itself, or with the converter's zero filter when `wide`). */
 SPECIALIZE void other_channels(const tq_conv2d_params *p, const int8_t *col, int32_t groups,
                                int wide, const int32_t *table, const tq_requant_pair_t *rq,
                                int32_t first, int8_t *o0, int8_t *o1)
 {
-    const int32_t out_c = p->out_c, fsz = p->k_h * p->k_w * p->in_c;
+    const int32_t out_c = p->out_c;
     for (int32_t oc = first; oc < out_c; oc += 2) {
         const int32_t oc1 = oc + 1 < out_c ? oc + 1 : oc;
         int32_t acc[4] = {p->bias[oc], p->bias[oc1], p->bias[oc], p->bias[oc1]};
-        if (wide) { /* an odd last filter is paired with the converter's zero filter */
+        if (wide) {
             dot_s16(col, p->weights + (size_t)8 * groups * oc, groups >> 1, acc);
-        } else if ((size_t)oc1 * fsz + 4 * (size_t)groups <= (size_t)out_c * fsz) {
-            dot_s8(col, p->weights + (size_t)oc * fsz, p->weights + (size_t)oc1 * fsz, groups,
-                   acc);
         } else {
-            dot_last(p, col, groups, oc, oc1, acc);
+            dot_s8(col, p->weights + (size_t)4 * groups * oc,
+                   p->weights + (size_t)4 * groups * oc1, groups, acc);
         }
         if (oc1 != oc && table != NULL) {
             int8_t *p0 = o0 + oc, *p1 = o1 + oc;
@@ -182,31 +157,31 @@ SPECIALIZE void other_channels(const tq_conv2d_params *p, const int8_t *col, int
 }
 
 /* Output pixels o0 (and o1 when `two`; else slot 1 of the column is stale and its
- * results are written first, then overwritten): every channel, the first `safe` pairs
- * in the tight loop when there is a table. */
+ * results are written first, then overwritten): every channel, the pairs in the tight
+ * loop when there is a table. */
 SPECIALIZE void pixels(const tq_conv2d_params *p, const int8_t *col, int32_t groups,
                        int wide, const int32_t *table, const tq_requant_pair_t *rq,
-                       int32_t safe, int8_t *o0, int two)
+                       int8_t *o0, int two)
 {
-    const int32_t fsz = p->k_h * p->k_w * p->in_c;
+    const int32_t pairs = p->out_c >> 1;
     int8_t *o1 = two ? o0 + p->out_c : o0;
     int32_t first = 0;
     if (table != NULL) {
         const int8_t *w = p->weights;
         const int32_t *t = table;
         int8_t *p0 = o0, *p1 = o1; /* p1 first: o1 == o0 when !two */
-        for (int32_t q = 0; q < safe; q++, t += TQ_TABLE_WORDS) {
+        for (int32_t q = 0; q < pairs; q++, t += TQ_TABLE_WORDS) {
             int32_t acc[4] = {t[0], t[1], t[0], t[1]};
             if (wide) {
                 dot_s16(col, w, groups >> 1, acc);
                 w += 16 * groups;
             } else {
-                dot_s8(col, w, w + fsz, groups, acc);
-                w += 2 * fsz;
+                dot_s8(col, w, w + 4 * groups, groups, acc);
+                w += 8 * groups;
             }
             tq_requant_2x2(acc, t + 2, rq, &p0, &p1);
         }
-        first = 2 * safe;
+        first = 2 * pairs;
     }
     other_channels(p, col, groups, wide, table, rq, first, o0, o1);
 }
@@ -216,14 +191,10 @@ SPECIALIZE void pixels(const tq_conv2d_params *p, const int8_t *col, int32_t gro
 SPECIALIZE void conv(const tq_conv2d_params *p, const int8_t *in, int8_t *out,
                      int8_t *scratch, int32_t groups, int wide)
 {
-    const int32_t out_c = p->out_c, fsz = p->k_h * p->k_w * p->in_c;
+    const int32_t out_c = p->out_c;
     int8_t *col = scratch;
     int8_t *x0 = scratch + 16 * groups;
     int8_t *x1 = x0 + 4 * groups;
-    /* With int8 weights a filter's last group reads up to 3 elements of the next filter
-     * (times the column's zeros): the first `safe` pairs stay inside the array. */
-    const int32_t end = wide ? out_c : (out_c * fsz - 4 * groups) / fsz + 1;
-    const int32_t safe = end > 0 ? end >> 1 : 0;
     const int32_t *table = tq_requant_table(p, out_c >> 1,
                                             (int32_t *)(void *)(x1 + 4 * groups));
     const tq_requant_pair_t rq = tq_requant_pair_init(p->out_zp, p->act_min, p->act_max);
@@ -237,7 +208,7 @@ SPECIALIZE void conv(const tq_conv2d_params *p, const int8_t *in, int8_t *out,
         if (two) {
             tq_column_slot(p, in, &oy, &ox, col + 8, x1, groups, direct);
         }
-        pixels(p, col, groups, wide, table, &rq, safe, out + (size_t)i * out_c, two);
+        pixels(p, col, groups, wide, table, &rq, out + (size_t)i * out_c, two);
     }
 }
 
