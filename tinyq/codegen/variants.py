@@ -20,7 +20,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tinyq.codegen.weight_layouts import conv_s4_dsp_layout, conv_s16_dsp_layout
+from tinyq.codegen.weight_layouts import (conv_s4_dsp_layout, conv_s16_dsp_layout,
+                                           dw_s4_dsp_layout)
 from tinyq.ir import Graph, Node
 from tinyq.ops import op_of
 from tinyq.ops.base import Const, const_key
@@ -101,6 +102,7 @@ SPEED_SYMBOLS = {"tq_conv2d_s8_dsp": "tq_conv2d_s8s16_dsp"}
 WEIGHT_LAYOUTS: dict[str, Callable[[dict[str, Any], np.ndarray], np.ndarray | None]] = {
     "tq_conv2d_s8s16_dsp": conv_s16_dsp_layout,
     "tq_conv2d_s8s4_dsp": conv_s4_dsp_layout,
+    "tq_dwconv2d_s8s4_dsp": dw_s4_dsp_layout,
 }
 
 # Variants that take a trailing `scratch` argument (tinyq.h), and the bytes one call needs
