@@ -327,6 +327,14 @@ void tq_dwconv2d_s8_dsp(const tq_dwconv2d_params *p, const int8_t *restrict in,
 void tq_conv2d_s8s4_dsp(const tq_conv2d_params *p, const int8_t *restrict in,
                         int8_t *restrict out, int8_t *restrict scratch);
 void tq_fc_s8s4_dsp(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
+/* int4 weights: unlike tq_dwconv2d_s8s4, p->weights (the converter lays them out so for
+ * the DSP build; as many bytes as the packed array) holds, with T = k_h * k_w taps and
+ * values w + 8 (excess-8) for each group of 4 output channels c0..c3 (out_c / 4 groups),
+ * one word per pair of taps (t, u = t + 1), nibbles from the lowest:
+ * t0 t1 u0 u1 t2 t3 u2 u3; then for an odd T one halfword per group, the last tap's
+ * c0 c1 c2 c3; then the out_c % 4 last channels' [T][n] weights packed two per byte as
+ * for tq_dwconv2d_s8s4 (two's complement). Kernels of more than 64 taps keep the packed
+ * [k_h][k_w][out_c] array and run the reference kernel. */
 void tq_dwconv2d_s8s4_dsp(const tq_dwconv2d_params *p, const int8_t *restrict in,
                           int8_t *restrict out);
 /* out may equal in, as for tq_maxpool2d_s8 / tq_avgpool2d_s8. */

@@ -11,9 +11,13 @@ import pytest
 import torch
 import torch.nn as nn
 
+from tests.kernels.test_dsp_dw_pool_kernels import dw_cases as dw_engine_cases
+from tests.kernels.test_dsp_dw_pool_kernels import dw_model
 from tests.kernels.test_dsp_kernels import conv_cases, dw_cases
 from tests.kernels.variant_case import padded_conv, run_case
+from tinyq.codegen.weight_layouts import dw_s4_dsp_layout
 from tinyq.project import Project
+from tinyq.quant.int4 import pack_int4, unpack_int4
 
 pytestmark = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
                                 reason="cross toolchains missing: scripts/install_toolchains.sh")
@@ -70,6 +74,70 @@ def test_dwconv2d_s8s4_dsp_bit_exact(case, tmp_path):
     report = run_case(model, (1, c, size, size + 2), "qemu-m4", tmp_path, seed=3, offset=1.0,
                       weights="int4")
     assert report["kernel_variants"]["tq_dwconv2d_s8s4"] == "tq_dwconv2d_s8s4_dsp"
+
+
+def dw_layout_decode(layout: np.ndarray, k_h: int, k_w: int, out_c: int) -> np.ndarray:
+    """tq_dwconv2d_s8s4_dsp's layout read back as the kernel reads it (tinyq.h): the
+    [taps][out_c] int4 values."""
+    taps, groups, n = k_h * k_w, out_c // 4, out_c % 4
+    b = layout.view(np.uint8).astype(np.int64)
+    w = np.zeros((taps, out_c), dtype=np.int64)
+    words = b[:groups * 4 * (taps // 2)].reshape(-1, 4) @ (1 << np.arange(0, 32, 8))
+    words = words.reshape(groups, taps // 2)
+    for s, tap, lanes in [(0, 0, (0, 2)), (4, 0, (1, 3)), (8, 1, (0, 2)), (12, 1, (1, 3))]:
+        for half, lane in enumerate(lanes):
+            nib = (words >> (s + 16 * half)) & 15
+            w[tap:2 * (taps // 2):2, lane:4 * groups:4] = (nib - 8).T
+    pos = groups * 4 * (taps // 2)
+    if taps % 2:
+        h = b[pos:pos + 2 * groups:2] | b[pos + 1:pos + 2 * groups:2] << 8
+        for lane in range(4):
+            w[-1, lane:4 * groups:4] = ((h >> 4 * lane) & 15) - 8
+        pos += 2 * groups
+    if n:
+        w[:, 4 * groups:] = unpack_int4(layout[pos:], taps * n).reshape(taps, n)
+    assert pos + (taps * n + 1) // 2 == layout.size  # exactly the packed size
+    return w
+
+
+@pytest.mark.parametrize("shape", [(3, 3, 64), (3, 3, 13), (1, 1, 3), (5, 5, 6), (7, 7, 9),
+                                   (2, 2, 1), (1, 3, 8), (8, 8, 5)], ids=str)
+def test_dw_s4_dsp_layout_reads_back(shape):
+    k_h, k_w, out_c = shape
+    q = np.random.default_rng(out_c).integers(-8, 8, (k_h * k_w, out_c))
+    packed = pack_int4(q)
+    layout = dw_s4_dsp_layout({"k_h": k_h, "k_w": k_w, "out_c": out_c}, packed)
+    assert layout.size == packed.size
+    assert np.array_equal(dw_layout_decode(layout, k_h, k_w, out_c), q)
+    # beyond TQ_DW_MAX_TAPS the kernel runs the reference on the packed array
+    assert dw_s4_dsp_layout({"k_h": 9, "k_w": 9, "out_c": out_c}, pack_int4(
+        np.zeros((81, out_c)))) is None
+
+
+@pytest.mark.parametrize("case", list(dw_engine_cases(8, 53))
+                         + [(5, 3, 3, 1, 1, (1, 1, 1, 1), 7, 8),   # 15: a tail of 3
+                            (3, 1, 3, 2, 1, (1, 1, 1, 1), 7, 7),   # a tail alone
+                            (6, 1, 4, 1, 1, (1, 2, 2, 1), 6, 7)],  # even taps
+                         ids=str)
+def test_dwconv2d_s8s4_dsp_layout_bit_exact(case, tmp_path):
+    """Random depthwise layers (odd channel counts and tails past a multiple of 4, channel
+    multipliers, strides 1 and 2, 1x1 to 7x7, padding) read the DSP layout on the target
+    (under #if TQ_HAS_DSP) and the packed one on the host build, both bit-exact."""
+    model, shape = dw_model(case)
+    report = run_case(model, shape, "qemu-m4", tmp_path, seed=17, offset=1.0, weights="int4")
+    assert report["kernel_variants"]["tq_dwconv2d_s8s4"] == "tq_dwconv2d_s8s4_dsp"
+    assert "#if TQ_HAS_DSP" in (tmp_path / "p" / "model_weights.c").read_text()
+    result = Project(tmp_path / "p").test(np.random.default_rng(1).standard_normal(
+        (2, *shape[1:])).astype(np.float32) + 1.0)
+    assert result.bit_exact
+
+
+def test_dwconv2d_s8s4_dsp_above_max_taps(tmp_path):
+    """9x9 (81 taps, above TQ_DW_MAX_TAPS): the reference kernel on the packed array."""
+    model, shape = dw_model((6, 1, 9, 1, 1, (4, 4, 4, 4), 9, 10))
+    report = run_case(model, shape, "qemu-m4", tmp_path, seed=18, weights="int4")
+    assert report["kernel_variants"]["tq_dwconv2d_s8s4"] == "tq_dwconv2d_s8s4_dsp"
+    assert "#if TQ_HAS_DSP" not in (tmp_path / "p" / "model_weights.c").read_text()
 
 
 @pytest.mark.parametrize("target", ["qemu-m7", "qemu-m33"])

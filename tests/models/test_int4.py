@@ -83,7 +83,10 @@ def test_report_weight_bytes_are_the_packed_size(projects):
                 packed = channels * layer["bits"] // 2 * -(-fsz // 4)
             assert layer["weight_bytes"] == packed + channels * (4 + 4 + 1), (name, layer)
             declared = (project.path / "model_weights.h").read_text()
-            assert padded or f"[{packed}];" in declared
+            # Its int4 DSP depthwise reads a layout of its own of the packed size: the
+            # array is declared without a size (two layouts, one per build).
+            dual = layer["bits"] == 4 and layer["op"] == "dwconv2d"
+            assert padded or dual or f"[{packed}];" in declared
     r8, r4 = projects["int8"].report, projects["int4"].report
     assert r4["weight_bytes"] < r8["weight_bytes"]
     assert r4["arena_bytes"] <= r8["arena_bytes"]

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from tinyq.quant.int4 import unpack_int4
+from tinyq.quant.int4 import pack_int4, unpack_int4
 
 
 def conv_s8_dsp_layout(params: dict[str, Any], weights: np.ndarray) -> np.ndarray | None:
@@ -109,3 +109,39 @@ def conv_s4_mve_layout(params: dict[str, Any], packed: np.ndarray) -> np.ndarray
         high[:, :tail.shape[1] - half] = tail[:, half:]
         parts.append(tail[:, :half] | high << 4)
     return np.concatenate(parts, axis=1).reshape(-1).view(np.int8)
+
+
+DW_DSP_MAX_TAPS = 64  # TQ_DW_MAX_TAPS of tq_dw_dsp.h: larger kernels run the reference
+
+
+def dw_s4_dsp_layout(params: dict[str, Any], packed: np.ndarray) -> np.ndarray | None:
+    """Packed int4 [k_h][k_w][out_c] -> tq_dwconv2d_s8s4_dsp's layout (tinyq.h), as many
+    bytes as the packed array. With T = k_h k_w taps, F = out_c // 4 groups of channels
+    c0..c3 and values stored excess-8 (w + 8, so a masked nibble needs no sign extension):
+
+    1. per group and pair of taps (t, u = t + 1), one word of nibbles, lowest first,
+       t0 t1 u0 u1 t2 t3 u2 u3: (v >> s) & 0x000F000F - 0x00080008 for s = 0, 4, 8, 12
+       are t's (c0, c2), t's (c1, c3), u's (c0, c2), u's (c1, c3) as int16 pairs, the
+       pairing of the kernel's widened weight block;
+    2. for an odd T, per group one halfword for the last tap, c0 c1 c2 c3 (h | h << 8
+       gives its pairs at s = 0 and 4);
+    3. the out_c % 4 last channels' [T][n] weights packed two per byte as DESIGN.md
+       section 3 (two's complement).
+    Kernels of more than DW_DSP_MAX_TAPS taps run the reference kernel: None."""
+    taps, out_c = params["k_h"] * params["k_w"], params["out_c"]
+    if taps > DW_DSP_MAX_TAPS:
+        return None
+    q = unpack_int4(packed, taps * out_c).reshape(taps, out_c).astype(np.int64)
+    full = out_c - out_c % 4
+    x = (q[:, :full] + 8).reshape(taps, -1, 4).transpose(1, 0, 2)  # (F, T, 4)
+    t, u = x[:, 0:taps - 1:2], x[:, 1::2]
+    words = (t[..., 0] | t[..., 1] << 4 | u[..., 0] << 8 | u[..., 1] << 12
+             | t[..., 2] << 16 | t[..., 3] << 20 | u[..., 2] << 24 | u[..., 3] << 28)
+    parts = [words.astype("<u4").reshape(-1).view(np.uint8)]
+    if taps % 2:
+        last = x[:, -1]
+        half = last[:, 0] | last[:, 1] << 4 | last[:, 2] << 8 | last[:, 3] << 12
+        parts.append(half.astype("<u2").view(np.uint8))
+    if full < out_c:
+        parts.append(pack_int4(q[:, full:]).view(np.uint8))
+    return np.concatenate(parts).view(np.int8)
