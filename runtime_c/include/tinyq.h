@@ -364,6 +364,13 @@ void tq_fc_s8_mve(const tq_fc_params *p, const int8_t *restrict in, int8_t *rest
 #define TQ_CONV2D_S8S4_MVE_SCRATCH(filter_size, out_c) TQ_CONV2D_MVE_SCRATCH(filter_size, out_c)
 void tq_conv2d_s8s4_mve(const tq_conv2d_params *p, const int8_t *restrict in,
                         int8_t *restrict out, int8_t *restrict scratch);
+/* int4 weights, no scratch. Unlike tq_fc_s8s4, p->weights (the converter lays them out so
+ * for the MVE build) holds tq_conv2d_s8s4_mve's layout of the 1x1 convolution with
+ * filter_size in_features: each row from a byte boundary, ceil(in_features / 2) bytes, per
+ * whole block of 32 elements byte j holding element j (low nibble) and 16 + j (high); the
+ * last m < 32 split at h = ceil(m / 2) into h bytes, byte j holding elements j and h + j
+ * (a zero high nibble past m). From 2^17 in_features the packed layout and the reference
+ * kernel. */
 void tq_fc_s8s4_mve(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
 /* Scratch: TQ_DWCONV2D_MVE_SCRATCH (none for odd in_c: the reference runs). */
 void tq_dwconv2d_s8s4_mve(const tq_dwconv2d_params *p, const int8_t *restrict in,

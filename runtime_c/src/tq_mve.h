@@ -229,6 +229,23 @@ static inline int tq_mve_shifts_above_32(const int8_t *shift, int32_t n)
     return 1;
 }
 
+/* tq_mve_shifts_above_32 sixteen shifts per vector (VMINV under tail predication): a
+ * fully connected layer's scan would otherwise cost as much as its requantization. */
+static inline int tq_mve_shifts_above_32_v(const int8_t *shift, int32_t n)
+{
+    int32_t lo = 127;
+    register int32_t cnt __asm__("lr") = n;
+    __asm__ volatile("dlstp.8 lr, lr\n"
+                     "1:\n"
+                     "vldrb.8 q0, [%[s]], #16\n"
+                     "vminv.s8 %[lo], q0\n"
+                     "letp lr, 1b\n"
+                     : [lo] "+r"(lo), [s] "+r"(shift), "+r"(cnt)
+                     :
+                     : "q0", "memory");
+    return lo > 32;
+}
+
 /* One tail-predicated pass over the channels (DLSTP.32): bias, multiplier and shift of four
  * channels loaded once, then tq_mve_requant4 for each pixel. `LOW` adds the low-word part
  * (some shift <= 32). VLDRB.S32 and VSTRB.32 take low base registers ("l"). */
@@ -281,6 +298,30 @@ tq_mve_requant3(const tq_mve_rq *rq, const int32_t *acc, int32_t stride, int8_t 
         TQ_MVE_RQ3(TQ_MVE_KEEP);
     } else {
         TQ_MVE_RQ3(TQ_MVE_DROP);
+    }
+}
+
+#define TQ_MVE_RQ1(LOW)                                                                  \
+    __asm__ volatile("dlstp.32 lr, lr\n" TQ_MVE_RQ3_HEAD TQ_MVE_RQ3_PIXEL("a0", "o0", LOW)   \
+                     "letp lr, 1b\n"                                                     \
+                     : [a0] "+r"(a0), [o0] "+l"(o0), [b] "+r"(b), [m] "+r"(m),           \
+                       [s] "+l"(s), "+r"(cnt)                                            \
+                     : [zp] "r"(rq->out_zp), [lo] "w"(lo), [hi] "w"(hi)                  \
+                     : "q0", "q1", "q2", "q3", "q6", "q7", "memory")
+
+/* out[c] = requantized acc[c] for c < rq->n: tq_mve_requant3 for one pixel. */
+static __attribute__((noinline, unused)) void tq_mve_requant1(const tq_mve_rq *rq,
+                                                             const int32_t *acc, int8_t *out)
+{
+    const int32_t *a0 = acc, *b = rq->bias, *m = rq->mult;
+    int8_t *o0 = out;
+    const int8_t *s = rq->shift;
+    const int32x4_t lo = vdupq_n_s32(rq->act_min), hi = vdupq_n_s32(rq->act_max);
+    register int32_t cnt __asm__("lr") = rq->n;
+    if (rq->low) {
+        TQ_MVE_RQ1(TQ_MVE_KEEP);
+    } else {
+        TQ_MVE_RQ1(TQ_MVE_DROP);
     }
 }
 

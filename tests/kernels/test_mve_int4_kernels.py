@@ -81,13 +81,63 @@ def test_conv2d_s8s4_mve_small_shift(ratio, offset, tmp_path):
 
 
 @pytest.mark.parametrize("features", [(9 * 5 * 5, 7, 3), (64, 10, 5), (300, 3, 1),
-                                      (17, 11, 4), (97, 9, 6)], ids=str)
+                                      (17, 11, 4), (97, 9, 6), (1, 3, 1), (2, 5, 4),
+                                      (15, 17, 8), (16, 31, 3), (33, 32, 5), (63, 64, 1),
+                                      (65, 128, 4), (640, 8, 128), (40, 130, 67),
+                                      (40, 8, 66)], ids=str)
 def test_linear_s8s4_mve_bit_exact(features, tmp_path):
-    """Odd in_features (rows start mid-byte, tails), even ones, several chunks of 32."""
+    """in_features around the kernel's blocks of 32 (1, 2: a part block alone; 31, 32,
+    33, 63, 64, 65, 640), out_features around its passes of four (1, 3: rows repeated; 5:
+    an overlapping last pass) and its chunks of 64 sums (128; 130, 67, 66: a chunk of 60
+    so that four are left to the last)."""
     n_in, hidden, n_out = features
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, n_out))
     report = run_case(model, (1, n_in), TARGET, tmp_path, seed=5, offset=0.5, weights="int4")
+    assert report["kernel_variants"]["tq_fc_s8s4"] == "tq_fc_s8s4_mve"
+
+
+def test_linear_s8s4_mve_rows_and_layout(tmp_path):
+    """A linear layer over a sequence (several rows, one call), no scratch. Its weights
+    (ceil(in_features / 2) bytes per row) sit under #if TQ_HAS_MVE; the host build of the
+    same project (reference kernels, packed layout) still matches."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(37, 9), nn.ReLU(), nn.Linear(9, 6))
+    report = run_case(model, (1, 5, 37), TARGET, tmp_path, seed=5, weights="int4")
+    assert report["kernel_variants"]["tq_fc_s8s4"] == "tq_fc_s8s4_mve"
+    assert [layer["scratch_bytes"] for layer in report["layers"]] == [0, 0]
+    assert (tmp_path / "p" / "model_weights.c").read_text().count("#if TQ_HAS_MVE") == 2
+    result = Project(tmp_path / "p").test(np.random.default_rng(0).standard_normal(
+        (2, 5, 37)).astype(np.float32))
+    assert result.bit_exact
+
+
+class CancelLinear(nn.Module):
+    """Cancel as linear layers: two equal outputs subtracted, so the last layer's shifts
+    drop to 33 and below (the vector requantization's low-word path)."""
+
+    def __init__(self, ratio: float, offset: float) -> None:
+        super().__init__()
+        self.a, self.b = nn.Linear(35, 8), nn.Linear(8, 5)
+        with torch.no_grad():
+            self.a.weight[1] = self.a.weight[0] * ratio
+            self.a.bias[1] = self.a.bias[0] + offset
+            if offset:
+                self.b.bias.zero_()
+            self.b.weight.zero_()
+            self.b.weight[:, 0] = 1.0
+            self.b.weight[:, 1] = -1.0
+            self.b.weight[:, 2:] = 1e-4 * torch.randn(5, 6)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.b(self.a(x))
+
+
+@pytest.mark.parametrize("ratio,offset", [(1.001, 0.0), (1.0, 0.2), (1.0, 0.01)])
+def test_linear_s8s4_mve_small_shift(ratio, offset, tmp_path):
+    torch.manual_seed(0)
+    report = run_case(CancelLinear(ratio, offset), (1, 35), TARGET, tmp_path, seed=1,
+                      weights="int4")
     assert report["kernel_variants"]["tq_fc_s8s4"] == "tq_fc_s8s4_mve"
 
 

@@ -1,103 +1,218 @@
-/* Fully connected with int4 weights on Helium (MVE): four outputs per pass. VLD20/VLD21
- * split 32 activations into the even and the odd elements, which meet 16 weight bytes
- * as 16 w_even (VSHL #4) and 16 w_odd (VAND 0xF0): exact int8 values, so VMLADAVA sums
- * 16 times the dot product and one arithmetic shift by 4 recovers it (exact: every term
- * is a multiple of 16; no overflow below 2^17 inputs, else the reference path runs). A row
- * starting mid-byte (odd in_features, odd row) takes its first element alone; the four
- * rows of a pass share that parity. Fewer than 32 elements left: tq_dot_s8s4. */
+/* Fully connected with int4 weights on Helium (MVE): four rows per pass share each
+ * activation vector; the sums of up to TQ_FC4_CHUNK outputs gather on the stack and are
+ * requantized four per vector (tq_mve_requant1). The converter lays the weights out as
+ * tq_conv2d_s8s4_mve's for a 1x1 convolution (tinyq.h, codegen/weight_layouts.py
+ * fc_s4_mve_layout): each row from a byte, per block of 32 elements byte j holding element
+ * j (low nibble) and element 16 + j (high nibble), so one 16-byte load per row meets two
+ * contiguous activation loads. The nibbles unpack as 16 times their value (VSHL #4, VAND
+ * 0xF0: one instruction each), so VMLADAVA sums 16 times the dot product and VSHR #4
+ * recovers it exactly (every term is a multiple of 16; below 2^17 inputs no overflow,
+ * else the converter keeps the packed layout and the reference runs). The last m < 32
+ * elements split at h = ceil(m / 2), read by loads predicated to h and m - h lanes. */
 #include "tq_isa.h"
 
-#if TQ_HAS_MVE
+/* tq_mve.h's asm needs r7, which -O0 keeps as the frame pointer: unoptimized builds get
+ * plain C over the same weight layout under this name. */
+#if TQ_HAS_MVE && defined(__OPTIMIZE__)
 #include <stddef.h>
 #include "tinyq.h"
-#include "../tq_int4.h"
-#include "../tq_requant.h"
+#include "../tq_mve.h"
 
+#define TQ_FC4_CHUNK 64
+
+/* What the pass loop reloads (offsets fixed in the asm). */
 typedef struct {
-    int32_t a[4];
-} tq_acc4;
+    const int8_t *x;
+    int32_t blocks; /* whole blocks of 32 elements */
+    int32_t h, mh;  /* the part block's bytes and high nibbles (0, 0: none) */
+    int32_t step;   /* from where a pass's loads end to the next pass's rows */
+    int32_t *acc;
+    int32_t passes;
+} tq_fc4;
 
-/* chunks * 32 elements of x against four rows of packed bytes; sums times 16. */
-static inline __attribute__((always_inline)) tq_acc4
-dot4_s4(const int8_t *x, const int8_t *w0, const int8_t *w1, const int8_t *w2,
-        const int8_t *w3, int32_t chunks)
+/* acc[4 k + j] = x . row j of pass k, rows w[j] + k (step + 16 blocks) (t->passes > 0):
+ * one asm loop over the passes, so the four accumulators and five pointers stay in registers (23
+ * instructions per block of four rows: 128 MACs). */
+static __attribute__((noinline)) void passes_s4(tq_fc4 *t, const int8_t *const *w,
+                                                uint8x16_t mask)
 {
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    register int32_t cnt __asm__("lr") = chunks;
-    __asm__ volatile("vmov.i8 q7, #0xf0\n"
-                     "dls lr, lr\n"
+    const int8_t *x, *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3];
+    int32_t a0, a1, a2, a3, tmp;
+    __asm__ volatile("0:\n"
+                     "ldr %[x], [%[t]]\n"
+                     "movs %[a0], #0\n"
+                     "movs %[a1], #0\n"
+                     "movs %[a2], #0\n"
+                     "movs %[a3], #0\n"
+                     "ldr lr, [%[t], #4]\n"
+                     "wls lr, lr, 2f\n"
                      "1:\n"
-                     "vld20.8 {q0, q1}, [%[x]]\n"
-                     "vld21.8 {q0, q1}, [%[x]]!\n"
+                     "vldrb.8 q0, [%[x]], #16\n"
+                     "vldrb.8 q1, [%[x]], #16\n"
                      "vldrb.8 q2, [%[w0]], #16\n"
-                     "vldrb.8 q4, [%[w1]], #16\n"
-                     "vand q3, q2, q7\n"
-                     "vshl.i8 q2, q2, #4\n"
-                     "vmladava.s8 %[a0], q0, q2\n"
-                     "vmladava.s8 %[a0], q1, q3\n"
-                     "vand q5, q4, q7\n"
-                     "vshl.i8 q4, q4, #4\n"
-                     "vmladava.s8 %[a1], q0, q4\n"
-                     "vmladava.s8 %[a1], q1, q5\n"
+                     "vshl.i8 q3, q2, #4\n"
+                     "vand q2, q2, %q[k]\n"
+                     "vmladava.s8 %[a0], q0, q3\n"
+                     "vmladava.s8 %[a0], q1, q2\n"
+                     "vldrb.8 q2, [%[w1]], #16\n"
+                     "vshl.i8 q3, q2, #4\n"
+                     "vand q2, q2, %q[k]\n"
+                     "vmladava.s8 %[a1], q0, q3\n"
+                     "vmladava.s8 %[a1], q1, q2\n"
                      "vldrb.8 q2, [%[w2]], #16\n"
-                     "vldrb.8 q4, [%[w3]], #16\n"
-                     "vand q3, q2, q7\n"
-                     "vshl.i8 q2, q2, #4\n"
-                     "vmladava.s8 %[a2], q0, q2\n"
-                     "vmladava.s8 %[a2], q1, q3\n"
-                     "vand q5, q4, q7\n"
-                     "vshl.i8 q4, q4, #4\n"
-                     "vmladava.s8 %[a3], q0, q4\n"
-                     "vmladava.s8 %[a3], q1, q5\n"
+                     "vshl.i8 q3, q2, #4\n"
+                     "vand q2, q2, %q[k]\n"
+                     "vmladava.s8 %[a2], q0, q3\n"
+                     "vmladava.s8 %[a2], q1, q2\n"
+                     "vldrb.8 q2, [%[w3]], #16\n"
+                     "vshl.i8 q3, q2, #4\n"
+                     "vand q2, q2, %q[k]\n"
+                     "vmladava.s8 %[a3], q0, q3\n"
+                     "vmladava.s8 %[a3], q1, q2\n"
                      "le lr, 1b\n"
-                     : [a0] "+Te"(a0), [a1] "+Te"(a1), [a2] "+Te"(a2), [a3] "+Te"(a3),
-                       [x] "+r"(x), [w0] "+r"(w0), [w1] "+r"(w1), [w2] "+r"(w2),
-                       [w3] "+r"(w3), "+r"(cnt)
-                     :
-                     : "q0", "q1", "q2", "q3", "q4", "q5", "q7", "memory");
-    const tq_acc4 r = {{a0, a1, a2, a3}};
-    return r;
+                     "2:\n"
+                     /* The part block: low nibbles against x[0, h), high ones against the
+                      * m - h after them (inactive lanes load 0). */
+                     "ldr lr, [%[t], #8]\n"
+                     "cmp lr, #0\n"
+                     "beq 3f\n"
+                     "ldr %[tmp], [%[t], #12]\n"
+                     "vctp.8 lr\n"
+                     "vpst\n"
+                     "vldrbt.8 q0, [%[x]]\n"
+                     "add %[x], %[x], lr\n"
+                     "vctp.8 %[tmp]\n"
+                     "vpst\n"
+                     "vldrbt.8 q1, [%[x]]\n"
+                     "vctp.8 lr\n"
+                     "vpst\n"
+                     "vldrbt.8 q2, [%[w0]]\n"
+                     "vshl.i8 q3, q2, #4\n"
+                     "vand q2, q2, %q[k]\n"
+                     "vmladava.s8 %[a0], q0, q3\n"
+                     "vmladava.s8 %[a0], q1, q2\n"
+                     "vpst\n"
+                     "vldrbt.8 q2, [%[w1]]\n"
+                     "vshl.i8 q3, q2, #4\n"
+                     "vand q2, q2, %q[k]\n"
+                     "vmladava.s8 %[a1], q0, q3\n"
+                     "vmladava.s8 %[a1], q1, q2\n"
+                     "vpst\n"
+                     "vldrbt.8 q2, [%[w2]]\n"
+                     "vshl.i8 q3, q2, #4\n"
+                     "vand q2, q2, %q[k]\n"
+                     "vmladava.s8 %[a2], q0, q3\n"
+                     "vmladava.s8 %[a2], q1, q2\n"
+                     "vpst\n"
+                     "vldrbt.8 q2, [%[w3]]\n"
+                     "vshl.i8 q3, q2, #4\n"
+                     "vand q2, q2, %q[k]\n"
+                     "vmladava.s8 %[a3], q0, q3\n"
+                     "vmladava.s8 %[a3], q1, q2\n"
+                     "3:\n"
+                     "vmov q0[2], q0[0], %[a0], %[a2]\n"
+                     "vmov q0[3], q0[1], %[a1], %[a3]\n"
+                     "vshr.s32 q0, q0, #4\n"
+                     "ldr lr, [%[t], #20]\n"
+                     "vstrw.32 q0, [lr], #16\n"
+                     "str lr, [%[t], #20]\n"
+                     "ldr lr, [%[t], #16]\n"
+                     "add %[w0], %[w0], lr\n"
+                     "add %[w1], %[w1], lr\n"
+                     "add %[w2], %[w2], lr\n"
+                     "add %[w3], %[w3], lr\n"
+                     "ldr lr, [%[t], #24]\n"
+                     "subs lr, lr, #1\n"
+                     "str lr, [%[t], #24]\n"
+                     "bne 0b\n"
+                     : [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [a3] "=&Te"(a3),
+                       [x] "=&r"(x), [tmp] "=&r"(tmp), [w0] "+r"(w0), [w1] "+r"(w1),
+                       [w2] "+r"(w2), [w3] "+r"(w3)
+                     : [t] "r"(t), [k] "w"(mask)
+                     : "q0", "q1", "q2", "q3", "lr", "cc", "memory");
 }
 
 void tq_fc_s8s4_mve(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out)
 {
-    const int32_t n = p->in_features, nout = p->out_features;
+    const int32_t n = p->in_features, nout = p->out_features, nb = (n + 1) / 2;
     if (n >= (1 << 17)) {
         tq_fc_s8s4(p, in, out);
         return;
     }
-    const int d = (n & 1) + 1; /* rows of one pass are d apart: one parity */
+    const int32_t blocks = n / 32, m = n % 32, h = (m + 1) / 2;
+    const uint8x16_t mask = vdupq_n_u8(0xF0);
+    const int low = !tq_mve_shifts_above_32_v(p->shift, nout);
+    int32_t acc[TQ_FC4_CHUNK];
     for (int32_t r = 0; r < p->rows; r++) {
         const int8_t *x = in + (size_t)r * n;
         int8_t *y = out + (size_t)r * nout;
-        for (int q = 0; q < d; q++) {
-            for (int32_t base = q; base < nout; base += 4 * d) {
-                int32_t o[4];
-                for (int k = 0; k < 4; k++) {
-                    o[k] = base + k * d < nout ? base + k * d : base;
-                }
-                const size_t e0 = (size_t)base * n;
-                const int skip = (int)(e0 & 1); /* first element alone, mid-byte */
-                const int32_t m = n - skip, chunks = m / 32, done = skip + chunks * 32;
-                const int8_t *w[4];
-                for (int k = 0; k < 4; k++) {
-                    w[k] = p->weights + ((size_t)o[k] * n + (size_t)skip) / 2;
-                }
-                tq_acc4 a = {{0, 0, 0, 0}};
-                if (chunks > 0) {
-                    a = dot4_s4(x + skip, w[0], w[1], w[2], w[3], chunks);
-                }
-                for (int k = 0; k < 4; k++) {
-                    const size_t ek = (size_t)o[k] * n;
-                    int32_t acc = (a.a[k] >> 4) + p->bias[o[k]];
-                    if (skip) {
-                        acc += (int32_t)x[0] * tq_s4_at(p->weights, ek);
-                    }
-                    acc += tq_dot_s8s4(x + done, p->weights, ek + (size_t)done, n - done);
-                    const int32_t v = tq_requant(acc, p->mult[o[k]], p->shift[o[k]]);
-                    y[o[k]] = tq_clamp_s8(p->out_zp + v, p->act_min, p->act_max);
-                }
+        for (int32_t o = 0, cnt; o < nout; o += cnt) {
+            /* A chunk short of TQ_FC4_CHUNK leaves at least four outputs to the next. */
+            const int32_t left = nout - o;
+            cnt = left <= TQ_FC4_CHUNK ? left
+                  : left < TQ_FC4_CHUNK + 4 ? TQ_FC4_CHUNK - 4 : TQ_FC4_CHUNK;
+            tq_fc4 t = {x, blocks, h, m - h, 4 * nb - 16 * blocks, acc, cnt / 4};
+            const int8_t *w = p->weights + (size_t)o * nb;
+            if (cnt >= 4) {
+                const int8_t *const rows[4] = {w, w + nb, w + 2 * nb, w + 3 * nb};
+                passes_s4(&t, rows, mask);
             }
+            if (cnt % 4 != 0) {
+                /* The last four rows, overlapping the passes; fewer than four outputs in
+                 * all repeat the last row. */
+                const int32_t k = cnt >= 4 ? cnt - 4 : 0, last = cnt - 1;
+                const int8_t *const rows[4] = {w + (size_t)k * nb,
+                                               w + (size_t)(k + 1 < last ? k + 1 : last) * nb,
+                                               w + (size_t)(k + 2 < last ? k + 2 : last) * nb,
+                                               w + (size_t)last * nb};
+                t.acc = acc + k;
+                t.passes = 1;
+                passes_s4(&t, rows, mask);
+            }
+            const tq_mve_rq rq = {p->bias + o, p->mult + o, p->shift + o, cnt, p->out_zp,
+                                  p->act_min, p->act_max, low};
+            tq_mve_requant1(&rq, acc, y + o);
+        }
+    }
+}
+#elif TQ_HAS_MVE
+#include <stddef.h>
+#include "tinyq.h"
+#include "../tq_requant.h"
+
+/* -O0: the same sums in plain C over the same weight layout (weight_at: element i). */
+static int32_t weight_at(const int8_t *row, int32_t n, int32_t i)
+{
+    const int32_t whole = n - n % 32;
+    int32_t byte, high;
+    if (i < whole) {
+        byte = i / 32 * 16 + i % 16;
+        high = i % 32 >= 16;
+    } else {
+        const int32_t j = i - whole, h = (n - whole + 1) / 2;
+        byte = whole / 2 + (j < h ? j : j - h);
+        high = j >= h;
+    }
+    const int32_t v = high ? (uint8_t)row[byte] >> 4 : row[byte] & 15;
+    return v >= 8 ? v - 16 : v;
+}
+
+void tq_fc_s8s4_mve(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out)
+{
+    const int32_t n = p->in_features, nout = p->out_features, nb = (n + 1) / 2;
+    if (n >= (1 << 17)) {
+        tq_fc_s8s4(p, in, out);
+        return;
+    }
+    for (int32_t r = 0; r < p->rows; r++) {
+        for (int32_t o = 0; o < nout; o++) {
+            const int8_t *row = p->weights + (size_t)o * nb, *x = in + (size_t)r * n;
+            int32_t acc = p->bias[o];
+            for (int32_t i = 0; i < n; i++) {
+                acc += (int32_t)x[i] * weight_at(row, n, i);
+            }
+            const int32_t v = tq_requant(acc, p->mult[o], p->shift[o]);
+            out[(size_t)r * nout + o] = tq_clamp_s8(p->out_zp + v, p->act_min, p->act_max);
         }
     }
 }
