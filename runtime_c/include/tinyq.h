@@ -340,6 +340,8 @@ void tq_dwconv2d_s8s4_dsp(const tq_dwconv2d_params *p, const int8_t *restrict in
 /* out may equal in, as for tq_maxpool2d_s8 / tq_avgpool2d_s8. */
 void tq_maxpool2d_s8_dsp(const tq_maxpool2d_params *p, const int8_t *in, int8_t *out);
 void tq_avgpool2d_s8_dsp(const tq_avgpool2d_params *p, const int8_t *in, int8_t *out);
+/* out may equal a or b, as for tq_add_s8. */
+void tq_add_s8_dsp(const tq_add_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 /* end of DSP variants */
 
 /* Cortex-M Helium / MVE (M55, M85). */

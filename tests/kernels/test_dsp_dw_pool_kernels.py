@@ -202,3 +202,48 @@ def test_global_avgpool_dsp_bit_exact(target, tmp_path):
                           nn.Flatten(), nn.Linear(12, 5))
     report = run_case(model, (1, 3, 20, 17), target, tmp_path, seed=16, offset=1.0)
     assert report["kernel_variants"]["tq_avgpool2d_s8"] == "tq_avgpool2d_s8_dsp"
+
+
+class Residual(nn.Module):
+    """Two branches with different scales joined by the add under test; `act` after it."""
+
+    def __init__(self, c: int, act: nn.Module) -> None:
+        super().__init__()
+        self.a, self.b, self.act = nn.Conv2d(c, c, 1), nn.Conv2d(c, c, 3, padding=1), act
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.a(x) + self.b(x))
+
+
+@pytest.mark.parametrize("case", [(5, 4, 0.0, "relu"), (16, 7, 1.5, "none"),
+                                  (3, 11, -2.0, "relu6"), (8, 1, 0.5, "none"),
+                                  (7, 9, 3.0, "relu")], ids=str)
+def test_add_dsp_bit_exact(case, tmp_path):
+    """Sizes with and without a tail of size % 4, zero points far from 0, a fused ReLU /
+    ReLU6 (the bytewise clamp) or none."""
+    c, size, offset, act = case
+    torch.manual_seed(0)
+    model = Residual(c, {"relu": nn.ReLU(), "relu6": nn.ReLU6(), "none": nn.Identity()}[act])
+    report = run_case(model, (1, c, size, size + 1), "qemu-m4", tmp_path, seed=6,
+                      offset=offset)
+    assert report["kernel_variants"]["tq_add_s8"] == "tq_add_s8_dsp"
+
+
+@pytest.mark.parametrize("target", ["qemu-m7", "qemu-m33"])
+def test_add_dsp_in_place_other_cores(target, tmp_path):
+    """--in-place all: the add writes over one of its inputs."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 12, 3), Residual(12, nn.ReLU()), nn.Conv2d(12, 4, 1))
+    calib = np.random.default_rng(16).standard_normal((8, 3, 11, 10)).astype(np.float32)
+    path = tmp_path / "m.pt2"
+    torch.export.save(torch.export.export(model.eval(), (torch.as_tensor(calib[:1]),)), path)
+    np.save(tmp_path / "calib.npy", calib)
+    out = tmp_path / "p"
+    convert_model(path, out, ConvertOptions(calib=tmp_path / "calib.npy", target=target,
+                                            inplace="all", force=True))
+    calls = re.findall(r"TQ_ADD_S8\(&\w+, (.+?), (.+?), (.+?)\);", (out / "model.c").read_text())
+    assert calls and all(o in (a, b) for a, b, o in calls), calls
+    project = Project(out)
+    run = project.run_target(target, project.quantize_input(calib[:3]))
+    assert run.bit_exact, f"input {run.first_mismatch} differs"
+    assert project.report["kernel_variants"]["tq_add_s8"] == "tq_add_s8_dsp"
