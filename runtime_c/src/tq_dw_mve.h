@@ -13,7 +13,7 @@
  * literals, and each kernel must compile to exactly the instructions its own copy did (an
  * always-inline driver taking the reference kernel as an argument did not: GCC reordered a
  * compare), so each kernel file keeps its own short driver loop. Internal: include only
- * under #if TQ_HAS_MVE && defined(__OPTIMIZE__) (the asm needs r7).
+ * under #if TQ_HAS_MVE.
  */
 #ifndef TQ_DW_MVE_H
 #define TQ_DW_MVE_H

@@ -1,13 +1,19 @@
-"""--kernels auto|reference and the bench's TARGET+speed / TARGET+reference forms."""
+"""--kernels auto|reference, the bench's TARGET+speed / TARGET+reference forms, and
+unoptimized builds falling back to the reference kernels."""
 
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
+import torch
+import torch.nn as nn
 
+from tests.kernels.variant_case import run_case
 from tests.models.test_bad_input import assert_clean_failure
 from tinyq.bench import parse_spec
+from tinyq.emu import build
 from tinyq.errors import TinyqError
 
 
@@ -45,3 +51,36 @@ def test_bench_target_forms():
     assert parse_spec("qemu-m55+reference") == ("qemu-m55", {"kernels": "reference"})
     with pytest.raises(TinyqError, match=r"\+fast"):
         parse_spec("qemu-m4+fast")
+
+
+class _Net(nn.Module):
+    """Convolution, depthwise, a residual add and a linear layer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv, self.dw = nn.Conv2d(3, 8, 3, padding=1), nn.Conv2d(8, 8, 3, padding=1,
+                                                                      groups=8)
+        self.fc = nn.Linear(8 * 6 * 7, 5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.relu(self.conv(x))
+        return self.fc(torch.flatten(torch.relu(self.dw(y) + y), 1))
+
+
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None
+                    or shutil.which("riscv64-unknown-elf-gcc") is None,
+                    reason="cross toolchains missing: scripts/install_toolchains.sh")
+@pytest.mark.parametrize("target, weights, level", [("qemu-m4", "int4", "-O0"),
+                                                    ("qemu-m55", "int4", "-O0"),
+                                                    ("qemu-m0plus", "int8", "-Os"),
+                                                    ("qemu-rv32v", "int8", "-O0")])
+def test_unoptimized_builds_run_the_reference_bit_exact(target, weights, level, monkeypatch,
+                                                        tmp_path):
+    """The variants' asm needs r7, the frame pointer of -O0 builds (and of ARMv6-M at -Os):
+    tq_isa.h turns the variants off there, so such a build of the same project binds the
+    reference kernels and the reference weight layouts, and its bits stay the
+    simulator's."""
+    monkeypatch.setattr(build, "COMMON_CFLAGS",
+                        tuple(level if f == "-O2" else f for f in build.COMMON_CFLAGS))
+    torch.manual_seed(0)
+    run_case(_Net(), (1, 3, 6, 7), target, tmp_path, seed=3, offset=0.5, weights=weights)

@@ -6,9 +6,7 @@
  * per vector. Grouped convolutions use the reference kernel. */
 #include "tq_isa.h"
 
-/* The asm needs r7: -O0 keeps it as the frame pointer, so unoptimized builds get the
- * reference arithmetic under this name. */
-#if TQ_HAS_MVE && defined(__OPTIMIZE__)
+#if TQ_HAS_MVE
 #include <stddef.h>
 #include "tinyq.h"
 #include "../tq_mve.h"
@@ -128,14 +126,5 @@ void tq_conv2d_s8_mve(const tq_conv2d_params *p, const int8_t *restrict in,
         return;
     }
     tq_mve_conv_pixels(p, in, out, scratch, dots);
-}
-#elif TQ_HAS_MVE
-#include "tinyq.h"
-
-void tq_conv2d_s8_mve(const tq_conv2d_params *p, const int8_t *restrict in,
-                      int8_t *restrict out, int8_t *restrict scratch)
-{
-    (void)scratch;
-    tq_conv2d_s8(p, in, out);
 }
 #endif /* TQ_HAS_MVE */

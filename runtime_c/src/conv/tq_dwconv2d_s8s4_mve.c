@@ -7,9 +7,7 @@
  * byte); odd counts, other multipliers, fewer than 8 channels, above 7x7: the reference. */
 #include "tq_isa.h"
 
-/* The asm needs r7: -O0 keeps it as the frame pointer, so unoptimized builds get the
- * reference arithmetic under this name. */
-#if TQ_HAS_MVE && defined(__OPTIMIZE__)
+#if TQ_HAS_MVE
 #include "tinyq.h"
 #include "../tq_mve.h"
 
@@ -69,14 +67,5 @@ void tq_dwconv2d_s8s4_mve(const tq_dwconv2d_params *p, const int8_t *restrict in
         }
         tq_mve_requant3(&rq, acc, stride, o);
     }
-}
-#elif TQ_HAS_MVE
-#include "tinyq.h"
-
-void tq_dwconv2d_s8s4_mve(const tq_dwconv2d_params *p, const int8_t *restrict in,
-                          int8_t *restrict out, int8_t *restrict scratch)
-{
-    (void)scratch;
-    tq_dwconv2d_s8s4(p, in, out);
 }
 #endif /* TQ_HAS_MVE */

@@ -11,9 +11,7 @@
  * elements split at h = ceil(m / 2), read by loads predicated to h and m - h lanes. */
 #include "tq_isa.h"
 
-/* tq_mve.h's asm needs r7, which -O0 keeps as the frame pointer: unoptimized builds get
- * plain C over the same weight layout under this name. */
-#if TQ_HAS_MVE && defined(__OPTIMIZE__)
+#if TQ_HAS_MVE
 #include <stddef.h>
 #include "tinyq.h"
 #include "../tq_mve.h"
@@ -172,47 +170,6 @@ void tq_fc_s8s4_mve(const tq_fc_params *p, const int8_t *restrict in, int8_t *re
             const tq_mve_rq rq = {p->bias + o, p->mult + o, p->shift + o, cnt, p->out_zp,
                                   p->act_min, p->act_max, low};
             tq_mve_requant1(&rq, acc, y + o);
-        }
-    }
-}
-#elif TQ_HAS_MVE
-#include <stddef.h>
-#include "tinyq.h"
-#include "../tq_requant.h"
-
-/* -O0: the same sums in plain C over the same weight layout (weight_at: element i). */
-static int32_t weight_at(const int8_t *row, int32_t n, int32_t i)
-{
-    const int32_t whole = n - n % 32;
-    int32_t byte, high;
-    if (i < whole) {
-        byte = i / 32 * 16 + i % 16;
-        high = i % 32 >= 16;
-    } else {
-        const int32_t j = i - whole, h = (n - whole + 1) / 2;
-        byte = whole / 2 + (j < h ? j : j - h);
-        high = j >= h;
-    }
-    const int32_t v = high ? (uint8_t)row[byte] >> 4 : row[byte] & 15;
-    return v >= 8 ? v - 16 : v;
-}
-
-void tq_fc_s8s4_mve(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out)
-{
-    const int32_t n = p->in_features, nout = p->out_features, nb = (n + 1) / 2;
-    if (n >= (1 << 17)) {
-        tq_fc_s8s4(p, in, out);
-        return;
-    }
-    for (int32_t r = 0; r < p->rows; r++) {
-        for (int32_t o = 0; o < nout; o++) {
-            const int8_t *row = p->weights + (size_t)o * nb, *x = in + (size_t)r * n;
-            int32_t acc = p->bias[o];
-            for (int32_t i = 0; i < n; i++) {
-                acc += (int32_t)x[i] * weight_at(row, n, i);
-            }
-            const int32_t v = tq_requant(acc, p->mult[o], p->shift[o]);
-            out[(size_t)r * nout + o] = tq_clamp_s8(p->out_zp + v, p->act_min, p->act_max);
         }
     }
 }
