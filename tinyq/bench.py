@@ -21,19 +21,25 @@ from tinyq.pipeline import ConvertOptions, convert_model
 from tinyq.project import Project
 from tinyq.zoo import ZOO, build
 
-DEFAULT_TARGETS = ("qemu-m4", "qemu-m4+speed", "qemu-m4+reference", "qemu-m7", "qemu-m55",
-                   "qemu-rv32", "qemu-rv32v", "qemu-m0plus")
-VARIANTS = {"speed": {"optimize": "speed"}, "reference": {"kernels": "reference"}}
+DEFAULT_TARGETS = ("qemu-m4", "qemu-m4+speed", "qemu-m4+reference", "qemu-m4+int4",
+                   "qemu-m7", "qemu-m55", "qemu-m55+int4", "qemu-rv32", "qemu-rv32v",
+                   "qemu-m0plus")
+VARIANTS = {"speed": {"optimize": "speed"}, "reference": {"kernels": "reference"},
+            "int4": {"weights": "int4"}}
 
 
 def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
-    """"qemu-m4+speed" -> ("qemu-m4", {"optimize": "speed"}): a target, and the convert
-    options of its "+speed" (--optimize speed) or "+reference" (--kernels reference) form."""
-    target, _, variant = spec.partition("+")
-    if variant and variant not in VARIANTS:
-        raise TinyqError(f"bench --targets '{spec}': unknown '+{variant}'; choose from "
-                         f"{', '.join('+' + v for v in VARIANTS)}")
-    return target, VARIANTS.get(variant, {})
+    """"qemu-m4+speed+int4" -> ("qemu-m4", {"optimize": "speed", "weights": "int4"}): a
+    target, and the convert options of its forms: "+speed" (--optimize speed),
+    "+reference" (--kernels reference), "+int4" (--weights int4)."""
+    target, *forms = spec.split("+")
+    options: dict[str, str] = {}
+    for form in forms:
+        if form not in VARIANTS:
+            raise TinyqError(f"bench --targets '{spec}': unknown '+{form}'; choose from "
+                             f"{', '.join('+' + v for v in VARIANTS)}")
+        options.update(VARIANTS[form])
+    return target, options
 
 
 @dataclass
@@ -109,9 +115,10 @@ def run_bench(models: list[str], targets: list[str], progress=print) -> list[Row
 
 def markdown(rows: list[Row], command: str) -> str:
     lines = ["# tinyq benchmarks", "",
-             f"Produced by `{command}` (int8, batch 1, each model converted for its target so "
-             "it calls that target's kernel variants: `+speed` rows with `--optimize speed`, "
-             "`+reference` rows with the portable C kernels; qemu-m0plus is ARMv6-M code "
+             f"Produced by `{command}` (int8 weights unless `+int4`, batch 1, each model "
+             "converted for its target so it calls that target's kernel variants: `+speed` "
+             "rows with `--optimize speed`, `+reference` rows with the portable C kernels, "
+             "`+int4` rows with `--weights int4`; qemu-m0plus is ARMv6-M code "
              "counted on an emulated Cortex-M3; instructions are "
              "exact counts of one inference under QEMU 7.2 with tinyq's counting plugin; "
              "flash / RAM are the whole firmware image: weights, code, arena, 8-16 KiB "

@@ -424,8 +424,10 @@ def flash(project: Path, target: str | None, probe: str | None, dry_run: bool) -
 @click.option("--targets", "target_list", default=None,
               help="Comma-separated emulated targets; TARGET+speed converts with --optimize "
                    "speed, TARGET+reference with --kernels reference (the portable C "
-                   "kernels). Default: qemu-m4, qemu-m4+speed, qemu-m4+reference, qemu-m7, "
-                   "qemu-m55, qemu-rv32, qemu-rv32v, qemu-m0plus.")
+                   "kernels), TARGET+int4 with --weights int4; forms combine "
+                   "(qemu-m4+int4+speed). Default: qemu-m4, qemu-m4+speed, "
+                   "qemu-m4+reference, qemu-m4+int4, qemu-m7, qemu-m55, qemu-m55+int4, "
+                   "qemu-rv32, qemu-rv32v, qemu-m0plus.")
 @click.option("-o", "--out", "out_file", type=click.Path(path_type=Path),
               default=Path("benchmarks/results.md"), show_default=True,
               help="Markdown file to write the table to.")

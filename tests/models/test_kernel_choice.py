@@ -49,6 +49,8 @@ def test_bench_target_forms():
     assert parse_spec("qemu-m4") == ("qemu-m4", {})
     assert parse_spec("qemu-m4+speed") == ("qemu-m4", {"optimize": "speed"})
     assert parse_spec("qemu-m55+reference") == ("qemu-m55", {"kernels": "reference"})
+    assert parse_spec("qemu-m4+int4+speed") == ("qemu-m4", {"weights": "int4",
+                                                           "optimize": "speed"})
     with pytest.raises(TinyqError, match=r"\+fast"):
         parse_spec("qemu-m4+fast")
 
