@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -156,6 +157,20 @@ def test_maxpool2d_dsp_bit_exact(case, tmp_path):
     assert report["kernel_variants"]["tq_maxpool2d_s8"] == "tq_maxpool2d_s8_dsp"
 
 
+def convert_in_place(model: nn.Module, shape: tuple[int, ...], target: str, tmp_path,
+                     seed: int) -> tuple[Path, np.ndarray]:
+    """Converts with --in-place all (every op that may run over its input does): the
+    project's directory and the calibration inputs."""
+    calib = np.random.default_rng(seed).standard_normal((8, *shape)).astype(np.float32)
+    path = tmp_path / "m.pt2"
+    torch.export.save(torch.export.export(model.eval(), (torch.as_tensor(calib[:1]),)), path)
+    np.save(tmp_path / "calib.npy", calib)
+    out = tmp_path / "p"
+    convert_model(path, out, ConvertOptions(calib=tmp_path / "calib.npy", target=target,
+                                            inplace="all", force=True))
+    return out, calib
+
+
 @pytest.mark.parametrize("target", ["qemu-m4", "qemu-m33"])
 def test_maxpool2d_dsp_in_place_bit_exact(target, tmp_path):
     """--in-place all: the unpadded pools run over their own input (out == in), one with a
@@ -164,13 +179,7 @@ def test_maxpool2d_dsp_in_place_bit_exact(target, tmp_path):
     model = nn.Sequential(nn.Conv2d(3, 12, 3), nn.MaxPool2d(2), nn.Conv2d(12, 7, 1),
                           nn.ReLU6(), nn.MaxPool2d(3, 1), nn.Conv2d(7, 8, 1), nn.AvgPool2d(2),
                           nn.Conv2d(8, 4, 1))
-    calib = np.random.default_rng(14).standard_normal((8, 3, 14, 13)).astype(np.float32)
-    path = tmp_path / "m.pt2"
-    torch.export.save(torch.export.export(model.eval(), (torch.as_tensor(calib[:1]),)), path)
-    np.save(tmp_path / "calib.npy", calib)
-    out = tmp_path / "p"
-    convert_model(path, out, ConvertOptions(calib=tmp_path / "calib.npy", target=target,
-                                            inplace="all", force=True))
+    out, calib = convert_in_place(model, (3, 14, 13), target, tmp_path, seed=14)
     for kernel in ("MAXPOOL2D", "AVGPOOL2D"):
         calls = re.findall(rf"TQ_{kernel}_S8\(&\w+, (.+?), (.+?)\);", (out / "model.c").read_text())
         assert any(a == b for a, b in calls), calls  # out == in
@@ -234,13 +243,7 @@ def test_add_dsp_in_place_other_cores(target, tmp_path):
     """--in-place all: the add writes over one of its inputs."""
     torch.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(3, 12, 3), Residual(12, nn.ReLU()), nn.Conv2d(12, 4, 1))
-    calib = np.random.default_rng(16).standard_normal((8, 3, 11, 10)).astype(np.float32)
-    path = tmp_path / "m.pt2"
-    torch.export.save(torch.export.export(model.eval(), (torch.as_tensor(calib[:1]),)), path)
-    np.save(tmp_path / "calib.npy", calib)
-    out = tmp_path / "p"
-    convert_model(path, out, ConvertOptions(calib=tmp_path / "calib.npy", target=target,
-                                            inplace="all", force=True))
+    out, calib = convert_in_place(model, (3, 11, 10), target, tmp_path, seed=16)
     calls = re.findall(r"TQ_ADD_S8\(&\w+, (.+?), (.+?), (.+?)\);", (out / "model.c").read_text())
     assert calls and all(o in (a, b) for a, b, o in calls), calls
     project = Project(out)

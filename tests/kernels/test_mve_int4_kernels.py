@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 
 from tests.kernels.test_mve_kernels import (Cancel, conv_cases, dw_border_cases,
-                                            dw_border_model, dw_cases)
+                                            dw_border_model, dw_cases, tie_channels)
 from tests.kernels.variant_case import padded_conv, run_case
 from tinyq.project import Project
 
@@ -119,12 +119,8 @@ class CancelLinear(nn.Module):
     def __init__(self, ratio: float, offset: float) -> None:
         super().__init__()
         self.a, self.b = nn.Linear(35, 8), nn.Linear(8, 5)
+        tie_channels(self.a, self.b, ratio, offset)
         with torch.no_grad():
-            self.a.weight[1] = self.a.weight[0] * ratio
-            self.a.bias[1] = self.a.bias[0] + offset
-            if offset:
-                self.b.bias.zero_()
-            self.b.weight.zero_()
             self.b.weight[:, 0] = 1.0
             self.b.weight[:, 1] = -1.0
             self.b.weight[:, 2:] = 1e-4 * torch.randn(5, 6)

@@ -129,6 +129,17 @@ def test_grouped_conv_and_linear_mve_bit_exact(tmp_path):
     assert report["kernel_variants"]["tq_fc_s8"] == "tq_fc_s8_mve"
 
 
+def tie_channels(a: nn.Module, b: nn.Module, ratio: float, offset: float) -> None:
+    """Output 1 of layer `a` made output 0 times `ratio` plus `offset`; layer `b` zeroed
+    (its bias too when offset) for the caller to subtract the two."""
+    with torch.no_grad():
+        a.weight[1] = a.weight[0] * ratio
+        a.bias[1] = a.bias[0] + offset
+        if offset:
+            b.bias.zero_()
+        b.weight.zero_()
+
+
 class Cancel(nn.Module):
     """Two equal channels subtracted: a tiny output scale, so the requantization shift
     drops to 33, the edge of the vector requantization (VRSHL by -1)."""
@@ -136,12 +147,8 @@ class Cancel(nn.Module):
     def __init__(self, ratio: float = 1.001, offset: float = 0.0) -> None:
         super().__init__()
         self.a, self.b = nn.Conv2d(3, 8, 3, padding=1), nn.Conv2d(8, 5, 3, padding=1)
+        tie_channels(self.a, self.b, ratio, offset)
         with torch.no_grad():
-            self.a.weight[1] = self.a.weight[0] * ratio
-            self.a.bias[1] = self.a.bias[0] + offset
-            if offset:
-                self.b.bias.zero_()
-            self.b.weight.zero_()
             self.b.weight[:, 0, 1, 1] = 1.0
             self.b.weight[:, 1, 1, 1] = -1.0
             self.b.weight[:, 2:] = 1e-4 * torch.randn(5, 6, 3, 3)
