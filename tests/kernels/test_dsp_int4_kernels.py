@@ -16,6 +16,7 @@ from tests.kernels.test_dsp_dw_pool_kernels import dw_model
 from tests.kernels.test_dsp_kernels import conv_cases, dw_cases
 from tests.kernels.variant_case import padded_conv, run_case
 from tinyq.codegen.weight_layouts import dw_s4_dsp_layout
+from tinyq.pipeline import ConvertOptions, convert_model
 from tinyq.project import Project
 from tinyq.quant.int4 import pack_int4, unpack_int4
 
@@ -32,13 +33,37 @@ def test_conv2d_s8s4_dsp_bit_exact(case, tmp_path):
 
 @pytest.mark.parametrize("out_c", [4, 3])
 def test_conv2d_s8s4_dsp_long_filter(out_c, tmp_path):
-    """A filter of more than 255 groups of 4 (1080 elements): the x4096 sums in two
-    chunks, for pairs and for an odd last filter."""
+    """A filter of 270 groups of 4 (1080 elements): the x4096 sums in three chunks, for
+    pairs and for an odd last filter."""
     torch.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(120, out_c, 3, padding=1), nn.ReLU())
     report = run_case(model, (1, 120, 3, 4), "qemu-m4", tmp_path, seed=6, offset=1.0,
                       weights="int4")
     assert report["kernel_variants"]["tq_conv2d_s8s4"] == "tq_conv2d_s8s4_dsp"
+
+
+@pytest.mark.parametrize("out_c", [2, 3])
+def test_conv2d_s8s4_dsp_extreme_long_sums(out_c, tmp_path):
+    """Every weight at the most negative int4 and every activation at the most negative
+    int8 over 1152 elements: the x4096 partial sums are at their largest, so a chunk of
+    the dot product that held more than 511 products would wrap."""
+    model = nn.Sequential(nn.Conv2d(128, out_c, 3))
+    with torch.no_grad():
+        model[0].weight.fill_(-1.0)
+        model[0].bias.zero_()
+    calib = np.full((4, 128, 4, 5), -1.0, dtype=np.float32)
+    calib[:, 0, 0, 0] = 1.0  # the range spans 0: -1.0 quantizes to the int8 minimum
+    path = tmp_path / "m.pt2"
+    torch.export.save(torch.export.export(model.eval(), (torch.as_tensor(calib[:1]),)), path)
+    np.save(tmp_path / "calib.npy", calib)
+    convert_model(path, tmp_path / "p", ConvertOptions(calib=tmp_path / "calib.npy",
+                                                       target="qemu-m4", weights="int4"))
+    project = Project(tmp_path / "p")
+    xq = project.quantize_input(calib[:2])
+    assert xq.min() <= -127 and ((xq == xq.min()).reshape(2, -1).sum(axis=1) == 2559).all()
+    run = project.run_target("qemu-m4", xq)
+    assert run.bit_exact, f"input {run.first_mismatch} differs"
+    assert project.report["kernel_variants"]["tq_conv2d_s8s4"] == "tq_conv2d_s8s4_dsp"
 
 
 def test_conv2d_s8s4_dsp_without_requant_table(tmp_path):

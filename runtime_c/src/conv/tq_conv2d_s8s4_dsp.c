@@ -8,7 +8,7 @@
  * (o + 1: e1, e3), each nibble at the top of its halfword (x4096, tq_dsp.h), the pairing
  * of the column's words. Per group: 1 LDR weights, 2 LDRD column, 4 AND, 8 SMLAD
  * (16 MACs), against 2 LDR + 4 SXTB16 for int8 weights. The x4096 sums are exact for up
- * to TQ_S4_QUADS groups (2 products per group and accumulator, each |p| <= 2^22), then
+ * to TQ_S4_QUADS groups (4 products per group and accumulator, each |p| <= 2^22), then
  * added >> 12 (exact) to the int32 accumulator: the reference's sum in another order.
  * An odd last filter has a halfword per group (tinyq.h) and takes a C loop.
  * Grouped convolutions use the reference kernel (and keep the reference layout).
@@ -23,8 +23,8 @@
 #include "../tq_gather.h"
 #include "../tq_requant.h"
 
-/* Groups of 4 per exact x4096 chunk: 2 * 255 products of at most 2^22 stay below 2^31. */
-#define TQ_S4_QUADS 255
+/* Groups of 4 per exact x4096 chunk: 4 * 127 products of at most 2^22 stay below 2^31. */
+#define TQ_S4_QUADS 127
 
 /* One group: both pixels (a: slot 0, b: slot 1) times both filters of the word u; FIRST
  * starts the sums with SMUAD for a chunk's first group (no zeroing), else SMLAD. */
