@@ -326,6 +326,8 @@ void tq_dwconv2d_s8_dsp(const tq_dwconv2d_params *p, const int8_t *restrict in,
     (24 * (((filter_size) + 3) / 4) + 16 * (out_c))
 void tq_conv2d_s8s4_dsp(const tq_conv2d_params *p, const int8_t *restrict in,
                         int8_t *restrict out, int8_t *restrict scratch);
+/* int4 weights, laid out by the converter as tq_conv2d_s8s4_dsp's for a 1x1 convolution
+ * (filter_size in_features, out_c out_features). */
 void tq_fc_s8s4_dsp(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
 /* int4 weights: unlike tq_dwconv2d_s8s4, p->weights (the converter lays them out so for
  * the DSP build; as many bytes as the packed array) holds, with T = k_h * k_w taps and

@@ -42,16 +42,21 @@ def test_conv2d_s8s4_dsp_long_filter(out_c, tmp_path):
     assert report["kernel_variants"]["tq_conv2d_s8s4"] == "tq_conv2d_s8s4_dsp"
 
 
-@pytest.mark.parametrize("out_c", [2, 3])
-def test_conv2d_s8s4_dsp_extreme_long_sums(out_c, tmp_path):
+@pytest.mark.parametrize("layer", ["conv2", "conv3", "linear3"])
+def test_s8s4_dsp_extreme_long_sums(layer, tmp_path):
     """Every weight at the most negative int4 and every activation at the most negative
-    int8 over 1152 elements: the x4096 partial sums are at their largest, so a chunk of
-    the dot product that held more than 511 products would wrap."""
-    model = nn.Sequential(nn.Conv2d(128, out_c, 3))
+    int8 over 1152 elements: the x4096 partial sums are at their largest, so a chunk of the
+    dot product that held more than 511 products would wrap (convolution: pairs and an odd
+    last filter; linear: a pair and the last row alone)."""
+    out = int(layer[-1])
+    model = (nn.Sequential(nn.Conv2d(128, out, 3)) if layer.startswith("conv")
+             else nn.Sequential(nn.Flatten(), nn.Linear(128 * 3 * 3, out)))
+    weighted = model[0] if layer.startswith("conv") else model[1]
     with torch.no_grad():
-        model[0].weight.fill_(-1.0)
-        model[0].bias.zero_()
-    calib = np.full((4, 128, 4, 5), -1.0, dtype=np.float32)
+        weighted.weight.fill_(-1.0)
+        weighted.bias.zero_()
+    shape = (4, 128, 4, 5) if layer.startswith("conv") else (4, 128, 3, 3)
+    calib = np.full(shape, -1.0, dtype=np.float32)
     calib[:, 0, 0, 0] = 1.0  # the range spans 0: -1.0 quantizes to the int8 minimum
     path = tmp_path / "m.pt2"
     torch.export.save(torch.export.export(model.eval(), (torch.as_tensor(calib[:1]),)), path)
@@ -60,10 +65,12 @@ def test_conv2d_s8s4_dsp_extreme_long_sums(out_c, tmp_path):
                                                        target="qemu-m4", weights="int4"))
     project = Project(tmp_path / "p")
     xq = project.quantize_input(calib[:2])
-    assert xq.min() <= -127 and ((xq == xq.min()).reshape(2, -1).sum(axis=1) == 2559).all()
+    size = int(np.prod(shape[1:]))
+    assert xq.min() <= -127 and ((xq == xq.min()).reshape(2, -1).sum(axis=1) == size - 1).all()
     run = project.run_target("qemu-m4", xq)
     assert run.bit_exact, f"input {run.first_mismatch} differs"
-    assert project.report["kernel_variants"]["tq_conv2d_s8s4"] == "tq_conv2d_s8s4_dsp"
+    kernel = "tq_conv2d_s8s4" if layer.startswith("conv") else "tq_fc_s8s4"
+    assert project.report["kernel_variants"][kernel] == kernel + "_dsp"
 
 
 def test_conv2d_s8s4_dsp_without_requant_table(tmp_path):
@@ -174,9 +181,12 @@ def test_dwconv2d_s8s4_dsp_other_cores(target, tmp_path):
 
 
 @pytest.mark.parametrize("features", [(9 * 5 * 5, 7, 3), (64, 10, 5), (300, 3, 1),
-                                      (17, 11, 4)], ids=str)
+                                      (17, 11, 4), (1, 2, 1), (2, 3, 2), (3, 5, 4),
+                                      (4, 1, 3), (8, 6, 1), (640, 9, 2), (1030, 4, 3)],
+                         ids=str)
 def test_linear_s8s4_dsp_bit_exact(features, tmp_path):
-    """Odd in_features (rows start mid-byte, tails), even ones, more than one chunk."""
+    """in_features with and without a partial group of 4, fewer than one group, more than
+    one x4096 chunk (127 groups); odd and even out_features (the last row alone), one."""
     n_in, hidden, n_out = features
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, n_out))

@@ -22,7 +22,8 @@ import numpy as np
 
 from tinyq.codegen.weight_layouts import (conv_s4_dsp_layout, conv_s4_mve_layout,
                                           conv_s8_dsp_layout, conv_s16_dsp_layout,
-                                          dw_s4_dsp_layout, fc_s4_mve_layout)
+                                          dw_s4_dsp_layout, fc_s4_dsp_layout,
+                                          fc_s4_mve_layout)
 from tinyq.ir import Graph, Node
 from tinyq.ops import op_of
 from tinyq.ops.base import Const, const_key
@@ -96,6 +97,7 @@ WEIGHT_LAYOUTS: dict[str, Callable[[dict[str, Any], np.ndarray], np.ndarray | No
     "tq_conv2d_s8s4_mve": conv_s4_mve_layout,
     "tq_dwconv2d_s8s4_dsp": dw_s4_dsp_layout,
     "tq_fc_s8s4_mve": fc_s4_mve_layout,
+    "tq_fc_s8s4_dsp": fc_s4_dsp_layout,
 }
 
 # Variants that take a trailing `scratch` argument (tinyq.h), and the bytes one call needs

@@ -160,3 +160,11 @@ def fc_s4_mve_layout(params: dict[str, Any], packed: np.ndarray) -> np.ndarray |
     conv = {"groups": 1, "out_c": params["out_features"], "k_h": 1, "k_w": 1,
             "in_c": params["in_features"]}
     return conv_s4_mve_layout(conv, packed)
+
+
+def fc_s4_dsp_layout(params: dict[str, Any], packed: np.ndarray) -> np.ndarray | None:
+    """Packed int4 [out_features][in_features] -> tq_fc_s8s4_dsp's layout (tinyq.h): that
+    of conv_s4_dsp_layout for the 1x1 convolution the layer is."""
+    conv = {"groups": 1, "out_c": params["out_features"], "k_h": 1, "k_w": 1,
+            "in_c": params["in_features"]}
+    return conv_s4_dsp_layout(conv, packed)
