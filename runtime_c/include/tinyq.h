@@ -405,17 +405,21 @@ void tq_rows_commit_rvv(const tq_rows_params *p, int8_t *restrict buf,
 
 /* 32-bit cores without DSP / MVE / RVV (Cortex-M0+ / M3, rv32imc): plain C, register blocked
  * for the core's register file. The convolutions gather border windows (and short-run
- * first-layer windows) of up to TQ_SC_PATCH bytes into scratch:
- * TQ_CONV2D_SCALAR_SCRATCH(k_h * k_w * in_c) bytes (0 for larger windows and grouped
- * convolutions, which never gather). */
+ * first-layer windows) of up to TQ_SC_PATCH bytes into scratch, two windows each padded
+ * to an even length: TQ_CONV2D_SCALAR_SCRATCH(k_h * k_w * in_c) bytes (0 for larger
+ * windows and grouped convolutions, which never gather). */
 #define TQ_SC_PATCH 576
-#define TQ_CONV2D_SCALAR_SCRATCH(fsz) ((fsz) <= TQ_SC_PATCH ? 2 * (fsz) : 0)
+#define TQ_CONV2D_SCALAR_SCRATCH(fsz)                                                    \
+    ((fsz) <= TQ_SC_PATCH ? 2 * ((fsz) + ((fsz) & 1)) : 0)
 void tq_conv2d_s8_scalar(const tq_conv2d_params *p, const int8_t *restrict in,
                          int8_t *restrict out, int8_t *restrict scratch);
 void tq_dwconv2d_s8_scalar(const tq_dwconv2d_params *p, const int8_t *restrict in,
                            int8_t *restrict out);
 void tq_fc_s8_scalar(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
-/* int4 weights: nibbles split in registers; the convolution's scratch as int8's. */
+/* int4 weights: nibbles split in registers; the convolution's scratch as int8's. Unlike
+ * tq_conv2d_s8s4, p->weights of an ungrouped convolution of odd filter size (the
+ * converter lays them out so for this build) hold a zero element after each filter, so
+ * every filter starts on a byte. */
 void tq_conv2d_s8s4_scalar(const tq_conv2d_params *p, const int8_t *restrict in,
                            int8_t *restrict out, int8_t *restrict scratch);
 void tq_dwconv2d_s8s4_scalar(const tq_dwconv2d_params *p, const int8_t *restrict in,

@@ -128,10 +128,16 @@ def test_linear_s8s4_scalar_bit_exact(features, target, tmp_path):
                                   (2, 5, 5, 2, 2, (2, 1, 0, 2), 11),    # dilation, stride, tail
                                   (1, 8, 4, 1, 1, (1, 2, 1, 2), 7),     # in_c 1, even 4x4 runs
                                   (3, 4, 2, 1, 2, (0, 1, 1, 0), 6),     # odd runs: all gathered
-                                  (3, 8, 3, 1, 1, (1, 1, 1, 1), 6),     # odd filter: reference
+                                  (3, 8, 3, 1, 1, (1, 1, 1, 1), 6),     # odd filter, padded
+                                  (1, 3, 3, 1, 1, (1, 0, 2, 1), 7),     # odd filter, 3 filters
+                                  (5, 7, 3, 2, 1, (1, 1, 1, 1), 9),     # odd, stride, tail
+                                  (3, 5, 1, 1, 1, (0, 0, 0, 0), 5),     # odd 1x1
+                                  (65, 3, 3, 1, 1, (1, 1, 1, 1), 4),    # odd, too large
                                   (70, 5, 3, 1, 1, (1, 1, 1, 1), 5)],   # too large to gather
                          ids=str)
 def test_conv2d_s8s4_scalar_bit_exact(case, target, tmp_path):
+    """Filters of odd size get a zero element each from the converter (every filter starts
+    on a byte): gathered windows, one at a time when too large to gather."""
     model, shape = padded_conv(case)
     report = run_case(model, shape, target, tmp_path, seed=1, offset=1.0, weights="int4")
     assert report["kernel_variants"]["tq_conv2d_s8s4"] == "tq_conv2d_s8s4_scalar"

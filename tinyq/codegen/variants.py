@@ -21,6 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from tinyq.codegen.weight_layouts import (conv_s4_dsp_layout, conv_s4_mve_layout,
+                                          conv_s4_scalar_layout,
                                           conv_s8_dsp_layout, conv_s16_dsp_layout,
                                           dw_s4_dsp_layout, fc_s4_dsp_layout,
                                           fc_s4_mve_layout)
@@ -48,9 +49,9 @@ SCALAR_PATCH = 576  # TQ_SC_PATCH of tinyq.h
 
 def _conv_scalar_scratch(params: dict[str, Any]) -> int:
     """TQ_CONV2D_SCALAR_SCRATCH of tinyq.h: two gathered windows of up to TQ_SC_PATCH
-    bytes (grouped: none)."""
+    bytes, each padded to an even length (grouped: none)."""
     fsz = params["k_h"] * params["k_w"] * params["in_c"]
-    return 2 * fsz if params["groups"] == 1 and fsz <= SCALAR_PATCH else 0
+    return 2 * (fsz + fsz % 2) if params["groups"] == 1 and fsz <= SCALAR_PATCH else 0
 
 
 def _conv_mve_scratch(params: dict[str, Any]) -> int:
@@ -98,6 +99,7 @@ WEIGHT_LAYOUTS: dict[str, Callable[[dict[str, Any], np.ndarray], np.ndarray | No
     "tq_dwconv2d_s8s4_dsp": dw_s4_dsp_layout,
     "tq_fc_s8s4_mve": fc_s4_mve_layout,
     "tq_fc_s8s4_dsp": fc_s4_dsp_layout,
+    "tq_conv2d_s8s4_scalar": conv_s4_scalar_layout,
 }
 
 # Variants that take a trailing `scratch` argument (tinyq.h), and the bytes one call needs

@@ -168,3 +168,16 @@ def fc_s4_dsp_layout(params: dict[str, Any], packed: np.ndarray) -> np.ndarray |
     conv = {"groups": 1, "out_c": params["out_features"], "k_h": 1, "k_w": 1,
             "in_c": params["in_features"]}
     return conv_s4_dsp_layout(conv, packed)
+
+
+def conv_s4_scalar_layout(params: dict[str, Any], packed: np.ndarray) -> np.ndarray | None:
+    """Packed int4 OHWI -> tq_conv2d_s8s4_scalar's layout (tinyq.h): each filter of an odd
+    size gets a zero element after it, so every filter starts on a byte. None for even
+    sizes (the packed bytes already are that) and grouped convolutions (the reference)."""
+    fsz = params["k_h"] * params["k_w"] * params["in_c"]
+    if params["groups"] != 1 or fsz % 2 == 0:
+        return None
+    out_c = params["out_c"]
+    filters = np.zeros((out_c, fsz + 1), dtype=np.int8)
+    filters[:, :fsz] = unpack_int4(packed, out_c * fsz).reshape(out_c, fsz)
+    return pack_int4(filters)

@@ -4,12 +4,13 @@
  * 2 (ARM) output channels of sums in registers, interior windows read in place as runs,
  * other windows gathered with their padding (at most TQ_SC_PATCH bytes) and read as one
  * run. Each weight byte is read once and split into its two nibbles in registers, which
- * serve two activations of each pixel: no unpacked copy of a filter (scratch holds only gathered windows). This
- * needs every run to start on a byte: an even filter size, and even runs (in_c even) to
- * read in place. Odd filter sizes (filters start mid-byte), grouped convolutions, and
- * windows too large to gather that cannot be read in place use the reference kernel; the
- * channels past the last whole block, and border pixels of windows too large to gather,
- * go one at a time. */
+ * serve two activations of each pixel: no unpacked copy of a filter (scratch holds only
+ * gathered windows). This needs every run to start on a byte: even runs (in_c even) to
+ * read in place, and filters that start on a byte, which the converter ensures by
+ * padding filters of odd size with a zero element (tinyq.h); their windows, always of
+ * odd runs, are gathered with one byte more (times that zero). Grouped convolutions use
+ * the reference kernel; the channels past the last whole block, and every pixel of
+ * windows too large to gather that cannot be read in place, go one at a time. */
 #include "tq_isa.h"
 
 #if TQ_HAS_SCALAR
@@ -23,7 +24,7 @@
 #define OCB 2
 #endif
 
-/* k_h kernel rows of per_row runs of len (even) elements; filters of fsz (even). */
+/* k_h kernel rows of per_row runs of len (even) elements; filters of fsz (even: padded). */
 typedef struct {
     int32_t k_h, per_row, len;
     int32_t tap_step, row_step;
@@ -119,9 +120,9 @@ static void pixel(const tq_conv2d_params *p, const int8_t *in, int32_t iy0, int3
                   int32_t oc0, int8_t *o)
 {
     const int32_t cin = p->in_c;
-    const int32_t fsz = p->k_h * p->k_w * cin;
+    const int32_t fsz = p->k_h * p->k_w * cin, stride = fsz + (fsz & 1);
     for (int32_t oc = oc0; oc < p->out_c; oc++) {
-        size_t e = (size_t)oc * fsz;
+        size_t e = (size_t)oc * stride;
         int32_t acc = 0, pad = 0;
         for (int32_t ky = 0; ky < p->k_h; ky++) {
             const int32_t iy = iy0 + ky * p->dil_h;
@@ -144,20 +145,28 @@ void tq_conv2d_s8s4_scalar(const tq_conv2d_params *p, const int8_t *restrict in,
                            int8_t *restrict out, int8_t *restrict scratch)
 {
     const int32_t cin = p->in_c;
-    const int32_t fsz = p->k_h * p->k_w * cin;
+    const int32_t fsz = p->k_h * p->k_w * cin, fszp = fsz + (fsz & 1);
     const runs direct = {p->k_h, p->dil_w == 1 ? 1 : p->k_w, p->dil_w == 1 ? p->k_w * cin : cin,
                          p->dil_w * cin, p->dil_h * p->in_w * cin, fsz};
-    const runs flat = {1, 1, fsz, 0, 0, fsz};
-    const int in_place = direct.len % 2 == 0;
+    const runs flat = {1, 1, fszp, 0, 0, fszp};
+    const int in_place = direct.len % 2 == 0; /* never with an odd fsz */
     const int patch_ok = fsz <= TQ_SC_PATCH;
-    if (p->groups != 1 || fsz % 2 != 0 || (!in_place && !patch_ok)) {
+    if (p->groups != 1) {
         tq_conv2d_s8s4(p, in, out);
+        return;
+    }
+    if (!in_place && !patch_ok) {
+        for (int32_t i = 0; i < p->out_h * p->out_w; i++) {
+            const int32_t oy = i / p->out_w, ox = i - oy * p->out_w;
+            pixel(p, in, oy * p->stride_h - p->pad_top, ox * p->stride_w - p->pad_left, 0,
+                  out + (size_t)i * p->out_c);
+        }
         return;
     }
     const int32_t span_h = (p->k_h - 1) * p->dil_h;
     const int32_t span_w = (p->k_w - 1) * p->dil_w;
     /* Scratch exists (TQ_CONV2D_SCALAR_SCRATCH) only for windows of up to TQ_SC_PATCH. */
-    int8_t *patch[2] = {scratch, fsz <= TQ_SC_PATCH ? scratch + fsz : scratch};
+    int8_t *patch[2] = {scratch, fsz <= TQ_SC_PATCH ? scratch + fszp : scratch};
     const int32_t n = p->out_h * p->out_w;
     int32_t oy = 0, ox = 0;
     for (int32_t i = 0; i < n; i += 2) {
@@ -189,6 +198,10 @@ void tq_conv2d_s8s4_scalar(const tq_conv2d_params *p, const int8_t *restrict in,
             if (two) {
                 tq_sc_gather(p, in, iy[1], ix[1], patch[1]);
                 b = patch[1];
+            }
+            if (fsz & 1) { /* the byte past each window meets the zero after the filter */
+                patch[0][fsz] = 0;
+                patch[1][fsz] = 0;
             }
             g = &flat;
         } else {
