@@ -344,6 +344,8 @@ void tq_maxpool2d_s8_dsp(const tq_maxpool2d_params *p, const int8_t *in, int8_t 
 void tq_avgpool2d_s8_dsp(const tq_avgpool2d_params *p, const int8_t *in, int8_t *out);
 /* out may equal a or b, as for tq_add_s8. */
 void tq_add_s8_dsp(const tq_add_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+/* out may equal in, as for tq_lut_s8. */
+void tq_lut_s8_dsp(const int8_t *in, int8_t *out, int32_t size, const int8_t *table);
 /* end of DSP variants */
 
 /* Cortex-M Helium / MVE (M55, M85). */
@@ -379,6 +381,8 @@ void tq_fc_s8s4_mve(const tq_fc_params *p, const int8_t *restrict in, int8_t *re
 /* Scratch: TQ_DWCONV2D_MVE_SCRATCH (none for odd in_c: the reference runs). */
 void tq_dwconv2d_s8s4_mve(const tq_dwconv2d_params *p, const int8_t *restrict in,
                           int8_t *restrict out, int8_t *restrict scratch);
+/* out may equal in, as for tq_lut_s8. */
+void tq_lut_s8_mve(const int8_t *in, int8_t *out, int32_t size, const int8_t *table);
 /* end of MVE variants */
 
 /* RISC-V vector extension 1.0 (inline assembly). */

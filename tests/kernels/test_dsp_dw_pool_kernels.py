@@ -250,3 +250,31 @@ def test_add_dsp_in_place_other_cores(target, tmp_path):
     run = project.run_target(target, project.quantize_input(calib[:3]))
     assert run.bit_exact, f"input {run.first_mismatch} differs"
     assert project.report["kernel_variants"]["tq_add_s8"] == "tq_add_s8_dsp"
+
+
+@pytest.mark.parametrize("target", ["qemu-m4", "qemu-m55"])
+@pytest.mark.parametrize("case", [("sigmoid", 5, 7), ("tanh", 16, 4), ("hardswish", 3, 9)],
+                         ids=str)
+def test_lut_dsp_mve_bit_exact(case, target, tmp_path):
+    """Table-lookup activations after a convolution (their own layer, not folded into its
+    clamp), with and without a tail of size % 4 (DSP) or % 16 (MVE)."""
+    act, c, size = case
+    torch.manual_seed(0)
+    fn = {"sigmoid": nn.Sigmoid(), "tanh": nn.Tanh(), "hardswish": nn.Hardswish()}[act]
+    model = nn.Sequential(nn.Conv2d(3, c, 3, padding=1), fn, nn.Conv2d(c, 4, 1))
+    report = run_case(model, (1, 3, size, size + 1), target, tmp_path, seed=17)
+    assert report["kernel_variants"]["tq_lut_s8"] == ("tq_lut_s8_dsp" if target == "qemu-m4"
+                                                      else "tq_lut_s8_mve")
+
+
+def test_lut_dsp_in_place_m33(tmp_path):
+    """--in-place all: the lookup writes over its input."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 10, 3), nn.Sigmoid(), nn.Conv2d(10, 4, 1))
+    out, calib = convert_in_place(model, (3, 9, 8), "qemu-m33", tmp_path, seed=18)
+    calls = re.findall(r"TQ_LUT_S8\((.+?), (.+?), ", (out / "model.c").read_text())
+    assert calls and all(a == b for a, b in calls), calls
+    project = Project(out)
+    run = project.run_target("qemu-m33", project.quantize_input(calib[:3]))
+    assert run.bit_exact, f"input {run.first_mismatch} differs"
+    assert project.report["kernel_variants"]["tq_lut_s8"] == "tq_lut_s8_dsp"
