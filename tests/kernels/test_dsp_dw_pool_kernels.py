@@ -15,7 +15,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from tests.kernels.variant_case import run_case
+from tests.kernels.variant_case import Residual, run_case
 from tinyq.pipeline import ConvertOptions, convert_model
 from tinyq.project import Project
 
@@ -211,17 +211,6 @@ def test_global_avgpool_dsp_bit_exact(target, tmp_path):
                           nn.Flatten(), nn.Linear(12, 5))
     report = run_case(model, (1, 3, 20, 17), target, tmp_path, seed=16, offset=1.0)
     assert report["kernel_variants"]["tq_avgpool2d_s8"] == "tq_avgpool2d_s8_dsp"
-
-
-class Residual(nn.Module):
-    """Two branches with different scales joined by the add under test; `act` after it."""
-
-    def __init__(self, c: int, act: nn.Module) -> None:
-        super().__init__()
-        self.a, self.b, self.act = nn.Conv2d(c, c, 1), nn.Conv2d(c, c, 3, padding=1), act
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.act(self.a(x) + self.b(x))
 
 
 @pytest.mark.parametrize("case", [(5, 4, 0.0, "relu"), (16, 7, 1.5, "none"),

@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 
 from tests.kernels.variant_case import conv_cases as variant_conv_cases
-from tests.kernels.variant_case import padded_conv, run_case
+from tests.kernels.variant_case import Residual, padded_conv, run_case
 
 TARGETS = ["qemu-rv32", "qemu-m0plus", "qemu-m3"]
 
@@ -141,3 +141,15 @@ def test_conv2d_s8s4_scalar_bit_exact(case, target, tmp_path):
     model, shape = padded_conv(case)
     report = run_case(model, shape, target, tmp_path, seed=1, offset=1.0, weights="int4")
     assert report["kernel_variants"]["tq_conv2d_s8s4"] == "tq_conv2d_s8s4_scalar"
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("case", [(5, 4, 0.0, "relu"), (16, 7, 1.5, "none"),
+                                  (3, 11, -2.0, "relu6")], ids=str)
+def test_add_scalar_bit_exact(case, target, tmp_path):
+    """Zero points far from 0, a fused ReLU / ReLU6 or none."""
+    c, size, offset, act = case
+    torch.manual_seed(0)
+    model = Residual(c, {"relu": nn.ReLU(), "relu6": nn.ReLU6(), "none": nn.Identity()}[act])
+    report = run_case(model, (1, c, size, size + 1), target, tmp_path, seed=6, offset=offset)
+    assert report["kernel_variants"]["tq_add_s8"] == "tq_add_s8_scalar"

@@ -60,3 +60,14 @@ def padded_conv(case: ConvCase) -> tuple[nn.Module, tuple[int, ...]]:
     model = nn.Sequential(nn.ZeroPad2d(pads), nn.Conv2d(cin, cout, k, stride, 0, dil),
                           nn.ReLU())
     return model, (1, cin, size, size + 1)
+
+
+class Residual(nn.Module):
+    """Two branches with different scales joined by the add under test, then `act`."""
+
+    def __init__(self, c: int, act: nn.Module) -> None:
+        super().__init__()
+        self.a, self.b, self.act = nn.Conv2d(c, c, 1), nn.Conv2d(c, c, 3, padding=1), act
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.a(x) + self.b(x))
