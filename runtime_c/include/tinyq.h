@@ -431,6 +431,8 @@ void tq_dwconv2d_s8s4_scalar(const tq_dwconv2d_params *p, const int8_t *restrict
 void tq_fc_s8s4_scalar(const tq_fc_params *p, const int8_t *restrict in, int8_t *restrict out);
 /* out may equal a or b, as for tq_add_s8. */
 void tq_add_s8_scalar(const tq_add_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+/* out may equal in, as for tq_maxpool2d_s8. */
+void tq_maxpool2d_s8_scalar(const tq_maxpool2d_params *p, const int8_t *in, int8_t *out);
 /* end of scalar variants */
 
 #ifdef __cplusplus

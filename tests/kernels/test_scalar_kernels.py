@@ -5,6 +5,7 @@ kernel that ran."""
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import numpy as np
@@ -12,8 +13,10 @@ import pytest
 import torch
 import torch.nn as nn
 
+from tests.kernels.test_dsp_dw_pool_kernels import convert_in_place, pool_cases
 from tests.kernels.variant_case import conv_cases as variant_conv_cases
 from tests.kernels.variant_case import Residual, padded_conv, run_case
+from tinyq.project import Project
 
 TARGETS = ["qemu-rv32", "qemu-m0plus", "qemu-m3"]
 
@@ -153,3 +156,32 @@ def test_add_scalar_bit_exact(case, target, tmp_path):
     model = Residual(c, {"relu": nn.ReLU(), "relu6": nn.ReLU6(), "none": nn.Identity()}[act])
     report = run_case(model, (1, c, size, size + 1), target, tmp_path, seed=6, offset=offset)
     assert report["kernel_variants"]["tq_add_s8"] == "tq_add_s8_scalar"
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("case", list(pool_cases(5, 48)) + [(6, 2, 2, 0, 1, False, 8, 9)],
+                         ids=str)
+def test_maxpool2d_scalar_bit_exact(case, target, tmp_path):
+    """Padding, stride, dilation, ceil mode, 2x2 windows (unrolled) and others, a fused
+    ReLU6 clamp."""
+    c, k, stride, pad, dil, ceil, h, w = case
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(c, c, 1), nn.ReLU6(),
+                          nn.MaxPool2d(k, stride, pad, dil, ceil_mode=ceil))
+    report = run_case(model, (1, c, h, w), target, tmp_path, seed=19, offset=0.5)
+    assert report["kernel_variants"]["tq_maxpool2d_s8"] == "tq_maxpool2d_s8_scalar"
+
+
+@pytest.mark.parametrize("target", ["qemu-m0plus", "qemu-rv32"])
+def test_maxpool2d_scalar_in_place_bit_exact(target, tmp_path):
+    """--in-place all: unpadded max pools over their own input, 2x2 and 3x3."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 12, 3), nn.MaxPool2d(2), nn.Conv2d(12, 7, 1),
+                          nn.MaxPool2d(3, 1), nn.Conv2d(7, 4, 1))
+    out, calib = convert_in_place(model, (3, 14, 13), target, tmp_path, seed=20)
+    calls = re.findall(r"TQ_MAXPOOL2D_S8\(&\w+, (.+?), (.+?)\);", (out / "model.c").read_text())
+    assert calls and all(a == b for a, b in calls), calls
+    project = Project(out)
+    run = project.run_target(target, project.quantize_input(calib[:3]))
+    assert run.bit_exact, f"input {run.first_mismatch} differs"
+    assert project.report["kernel_variants"]["tq_maxpool2d_s8"] == "tq_maxpool2d_s8_scalar"
