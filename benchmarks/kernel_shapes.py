@@ -73,6 +73,8 @@ SHAPES = [
           (1, 16, 32, 32), "maxpool2d", None, None),
     Shape("avgpool global 25x5x64 (instr/input element)", lambda: nn.AvgPool2d((25, 5)),
           (1, 64, 25, 5), "avgpool2d", None, None),
+    Shape("sigmoid 32x32x16 (instr/element)", lambda: nn.Sigmoid(), (1, 16, 32, 32),
+          "activation", None, None),
 ]
 
 

@@ -394,6 +394,9 @@ void tq_fc_s8_rvv(const tq_fc_params *p, const int8_t *restrict in, int8_t *rest
 void tq_add_s8_rvv(const tq_add_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 /* Windows of more than 255 taps take the reference kernel. */
 void tq_avgpool2d_s8_rvv(const tq_avgpool2d_params *p, const int8_t *in, int8_t *out);
+/* out may equal in, as for tq_maxpool2d_s8 / tq_lut_s8. */
+void tq_maxpool2d_s8_rvv(const tq_maxpool2d_params *p, const int8_t *in, int8_t *out);
+void tq_lut_s8_rvv(const int8_t *in, int8_t *out, int32_t size, const int8_t *table);
 /* int4 weights, unpacked in vector registers. Odd channel counts and channel multipliers
  * other than 1 (depthwise), grouped convolutions and convolutions whose windows exceed 256
  * activations with an odd k_w * in_c or k_w * in_c > 256 take the reference kernel. */

@@ -3,6 +3,7 @@ outputs bit-exact with the simulator, and the report naming the _rvv kernel that
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import numpy as np
@@ -13,6 +14,8 @@ import torch.nn as nn
 from tests.kernels.variant_case import conv_cases as variant_conv_cases
 from tests.kernels.variant_case import padded_conv
 from tests.kernels.variant_case import run_case as run_variant
+from tinyq.pipeline import ConvertOptions, convert_model
+from tinyq.project import Project
 
 TARGET = "qemu-rv32v"
 
@@ -126,3 +129,73 @@ def test_avgpool_rvv_bit_exact(case, tmp_path):
     model = nn.Sequential(nn.Conv2d(3, c, 1), pool)
     report = run_case(model, (1, 3, size, size + 1), tmp_path, seed=7, offset=1.0)
     assert report["kernel_variants"]["tq_avgpool2d_s8"] == "tq_avgpool2d_s8_rvv"
+
+
+def maxpool_cases(n: int, seed: int):
+    """n random (c, k, stride, pad, dil, ceil, h, w, both): k 2 / 3, padding up to k // 2,
+    dilation, ceil_mode, channel counts that are not a multiple of the vector length (one
+    m8 strip is 128 channels at VLEN 128; 130 takes two), and the activation after the pool
+    fused into its clamp: a ReLU, or (both) a Hardtanh whose bounds both cut. (The last
+    fixed case: rows so narrow that no window lies wholly inside.)"""
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        c = int(rng.choice([3, 13, 17, 33, 130]))
+        k = int(rng.choice([2, 3]))
+        stride, dil = int(rng.integers(1, 3)), int(rng.integers(1, 3))
+        pad = int(rng.integers(0, k // 2 + 1))
+        span = dil * (k - 1) + 1
+        yield (c, k, stride, pad, dil, bool(rng.integers(0, 2)), span + int(rng.integers(0, 5)),
+               span + int(rng.integers(0, 7)), bool(rng.integers(0, 2)))
+
+
+@pytest.mark.parametrize("case", list(maxpool_cases(8, 44))
+                         + [(130, 3, 2, 1, 1, True, 9, 8, True),
+                            (13, 3, 1, 1, 2, False, 7, 9, False),
+                            (5, 3, 1, 1, 1, True, 5, 2, True)], ids=str)
+def test_maxpool_rvv_bit_exact(case, tmp_path):
+    c, k, stride, pad, dil, ceil, h, w, both = case
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(c, c, 1), nn.MaxPool2d(k, stride, pad, dil, ceil_mode=ceil),
+                          nn.Hardtanh(-0.3, 0.4) if both else nn.ReLU())
+    report = run_case(model, (1, c, h, w), tmp_path, seed=13, offset=0.5)
+    assert report["kernel_variants"]["tq_maxpool2d_s8"] == "tq_maxpool2d_s8_rvv"
+
+
+LUT_ACTS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "hardswish": nn.Hardswish,
+            "silu": nn.SiLU}
+
+
+@pytest.mark.parametrize("case", [("sigmoid", 3, 5, 7), ("tanh", 16, 9, 11),
+                                  ("hardswish", 130, 1, 1), ("silu", 1, 16, 8)], ids=str)
+def test_lut_rvv_bit_exact(case, tmp_path):
+    """Sizes below one 128-byte strip, with a tail past whole strips, and whole strips."""
+    act, c, h, w = case
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(c, c, 1), LUT_ACTS[act]())
+    report = run_case(model, (1, c, h, w), tmp_path, seed=8, offset=0.5)
+    assert report["kernel_variants"]["tq_lut_s8"] == "tq_lut_s8_rvv"
+
+
+def test_pool_lut_rvv_in_place_bit_exact(tmp_path):
+    """--in-place all: the unpadded max pools (one with a ReLU6 in its clamp, one of 130
+    channels, two strips) and the lookup tables run over their own input (out == in)."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 12, 3), nn.MaxPool2d(2), nn.Conv2d(12, 7, 1),
+                          nn.ReLU6(), nn.MaxPool2d(3, 1), nn.Conv2d(7, 130, 1), nn.Sigmoid(),
+                          nn.MaxPool2d(2, 1), nn.Conv2d(130, 5, 1), nn.Tanh())
+    calib = np.random.default_rng(15).standard_normal((8, 3, 14, 13)).astype(np.float32)
+    path = tmp_path / "m.pt2"
+    torch.export.save(torch.export.export(model.eval(), (torch.as_tensor(calib[:1]),)), path)
+    np.save(tmp_path / "calib.npy", calib)
+    out = tmp_path / "p"
+    convert_model(path, out, ConvertOptions(calib=tmp_path / "calib.npy", target=TARGET,
+                                            inplace="all", force=True))
+    source = (out / "model.c").read_text()
+    for call in (r"TQ_MAXPOOL2D_S8\(&\w+, (.+?), (.+?)\);", r"TQ_LUT_S8\((.+?), (.+?), "):
+        calls = re.findall(call, source)
+        assert any(a == b for a, b in calls), calls  # out == in
+    project = Project(out)
+    run = project.run_target(TARGET, project.quantize_input(calib[:3]))
+    assert run.bit_exact, f"input {run.first_mismatch} differs"
+    assert project.report["kernel_variants"]["tq_maxpool2d_s8"] == "tq_maxpool2d_s8_rvv"
+    assert project.report["kernel_variants"]["tq_lut_s8"] == "tq_lut_s8_rvv"
