@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import re
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import torch.nn as nn
 
-from tests.kernels.variant_case import Residual, run_case
-from tinyq.pipeline import ConvertOptions, convert_model
-from tinyq.project import Project
+from tests.kernels.variant_case import (Residual, convert_in_place, run_bit_exact,
+                                         run_case)
 
 pytestmark = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None,
                                 reason="cross toolchains missing: scripts/install_toolchains.sh")
@@ -157,20 +155,6 @@ def test_maxpool2d_dsp_bit_exact(case, tmp_path):
     assert report["kernel_variants"]["tq_maxpool2d_s8"] == "tq_maxpool2d_s8_dsp"
 
 
-def convert_in_place(model: nn.Module, shape: tuple[int, ...], target: str, tmp_path,
-                     seed: int) -> tuple[Path, np.ndarray]:
-    """Converts with --in-place all (every op that may run over its input does): the
-    project's directory and the calibration inputs."""
-    calib = np.random.default_rng(seed).standard_normal((8, *shape)).astype(np.float32)
-    path = tmp_path / "m.pt2"
-    torch.export.save(torch.export.export(model.eval(), (torch.as_tensor(calib[:1]),)), path)
-    np.save(tmp_path / "calib.npy", calib)
-    out = tmp_path / "p"
-    convert_model(path, out, ConvertOptions(calib=tmp_path / "calib.npy", target=target,
-                                            inplace="all", force=True))
-    return out, calib
-
-
 @pytest.mark.parametrize("target", ["qemu-m4", "qemu-m33"])
 def test_maxpool2d_dsp_in_place_bit_exact(target, tmp_path):
     """--in-place all: the unpadded pools run over their own input (out == in), one with a
@@ -183,11 +167,9 @@ def test_maxpool2d_dsp_in_place_bit_exact(target, tmp_path):
     for kernel in ("MAXPOOL2D", "AVGPOOL2D"):
         calls = re.findall(rf"TQ_{kernel}_S8\(&\w+, (.+?), (.+?)\);", (out / "model.c").read_text())
         assert any(a == b for a, b in calls), calls  # out == in
-    project = Project(out)
-    run = project.run_target(target, project.quantize_input(calib[:3]))
-    assert run.bit_exact, f"input {run.first_mismatch} differs"
-    assert project.report["kernel_variants"]["tq_maxpool2d_s8"] == "tq_maxpool2d_s8_dsp"
-    assert project.report["kernel_variants"]["tq_avgpool2d_s8"] == "tq_avgpool2d_s8_dsp"
+    report = run_bit_exact(out, target, calib)
+    assert report["kernel_variants"]["tq_maxpool2d_s8"] == "tq_maxpool2d_s8_dsp"
+    assert report["kernel_variants"]["tq_avgpool2d_s8"] == "tq_avgpool2d_s8_dsp"
 
 
 @pytest.mark.parametrize("case", list(pool_cases(6, 47)), ids=str)
@@ -235,10 +217,8 @@ def test_add_dsp_in_place_other_cores(target, tmp_path):
     out, calib = convert_in_place(model, (3, 11, 10), target, tmp_path, seed=16)
     calls = re.findall(r"TQ_ADD_S8\(&\w+, (.+?), (.+?), (.+?)\);", (out / "model.c").read_text())
     assert calls and all(o in (a, b) for a, b, o in calls), calls
-    project = Project(out)
-    run = project.run_target(target, project.quantize_input(calib[:3]))
-    assert run.bit_exact, f"input {run.first_mismatch} differs"
-    assert project.report["kernel_variants"]["tq_add_s8"] == "tq_add_s8_dsp"
+    report = run_bit_exact(out, target, calib)
+    assert report["kernel_variants"]["tq_add_s8"] == "tq_add_s8_dsp"
 
 
 @pytest.mark.parametrize("target", ["qemu-m4", "qemu-m55"])
@@ -263,7 +243,5 @@ def test_lut_dsp_in_place_m33(tmp_path):
     out, calib = convert_in_place(model, (3, 9, 8), "qemu-m33", tmp_path, seed=18)
     calls = re.findall(r"TQ_LUT_S8\((.+?), (.+?), ", (out / "model.c").read_text())
     assert calls and all(a == b for a, b in calls), calls
-    project = Project(out)
-    run = project.run_target("qemu-m33", project.quantize_input(calib[:3]))
-    assert run.bit_exact, f"input {run.first_mismatch} differs"
-    assert project.report["kernel_variants"]["tq_lut_s8"] == "tq_lut_s8_dsp"
+    report = run_bit_exact(out, "qemu-m33", calib)
+    assert report["kernel_variants"]["tq_lut_s8"] == "tq_lut_s8_dsp"

@@ -12,10 +12,8 @@ import torch
 import torch.nn as nn
 
 from tests.kernels.variant_case import conv_cases as variant_conv_cases
-from tests.kernels.variant_case import padded_conv
+from tests.kernels.variant_case import Residual, convert_in_place, padded_conv, run_bit_exact
 from tests.kernels.variant_case import run_case as run_variant
-from tinyq.pipeline import ConvertOptions, convert_model
-from tinyq.project import Project
 
 TARGET = "qemu-rv32v"
 
@@ -98,22 +96,12 @@ def test_linear_rvv_bit_exact(features, tmp_path):
     assert report["kernel_variants"]["tq_fc_s8"] == "tq_fc_s8_rvv"
 
 
-class Residual(nn.Module):
-    """Two branches with different scales joined by the add under test."""
-
-    def __init__(self, c: int) -> None:
-        super().__init__()
-        self.a, self.b = nn.Conv2d(c, c, 1), nn.Conv2d(c, c, 3, padding=1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.relu(self.a(x) + self.b(x))
-
-
 @pytest.mark.parametrize("case", [(5, 4, 0.0), (16, 7, 1.5), (3, 11, -2.0)], ids=str)
 def test_add_rvv_bit_exact(case, tmp_path):
     c, size, offset = case
     torch.manual_seed(0)
-    report = run_case(Residual(c), (1, c, size, size + 1), tmp_path, seed=6, offset=offset)
+    report = run_case(Residual(c, nn.ReLU()), (1, c, size, size + 1), tmp_path, seed=6,
+                      offset=offset)
     assert report["kernel_variants"]["tq_add_s8"] == "tq_add_s8_rvv"
 
 
@@ -183,19 +171,11 @@ def test_pool_lut_rvv_in_place_bit_exact(tmp_path):
     model = nn.Sequential(nn.Conv2d(3, 12, 3), nn.MaxPool2d(2), nn.Conv2d(12, 7, 1),
                           nn.ReLU6(), nn.MaxPool2d(3, 1), nn.Conv2d(7, 130, 1), nn.Sigmoid(),
                           nn.MaxPool2d(2, 1), nn.Conv2d(130, 5, 1), nn.Tanh())
-    calib = np.random.default_rng(15).standard_normal((8, 3, 14, 13)).astype(np.float32)
-    path = tmp_path / "m.pt2"
-    torch.export.save(torch.export.export(model.eval(), (torch.as_tensor(calib[:1]),)), path)
-    np.save(tmp_path / "calib.npy", calib)
-    out = tmp_path / "p"
-    convert_model(path, out, ConvertOptions(calib=tmp_path / "calib.npy", target=TARGET,
-                                            inplace="all", force=True))
+    out, calib = convert_in_place(model, (3, 14, 13), TARGET, tmp_path, seed=15)
     source = (out / "model.c").read_text()
     for call in (r"TQ_MAXPOOL2D_S8\(&\w+, (.+?), (.+?)\);", r"TQ_LUT_S8\((.+?), (.+?), "):
         calls = re.findall(call, source)
         assert any(a == b for a, b in calls), calls  # out == in
-    project = Project(out)
-    run = project.run_target(TARGET, project.quantize_input(calib[:3]))
-    assert run.bit_exact, f"input {run.first_mismatch} differs"
-    assert project.report["kernel_variants"]["tq_maxpool2d_s8"] == "tq_maxpool2d_s8_rvv"
-    assert project.report["kernel_variants"]["tq_lut_s8"] == "tq_lut_s8_rvv"
+    report = run_bit_exact(out, TARGET, calib)
+    assert report["kernel_variants"]["tq_maxpool2d_s8"] == "tq_maxpool2d_s8_rvv"
+    assert report["kernel_variants"]["tq_lut_s8"] == "tq_lut_s8_rvv"

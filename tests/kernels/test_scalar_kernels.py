@@ -13,10 +13,10 @@ import pytest
 import torch
 import torch.nn as nn
 
-from tests.kernels.test_dsp_dw_pool_kernels import convert_in_place, pool_cases
+from tests.kernels.test_dsp_dw_pool_kernels import pool_cases
 from tests.kernels.variant_case import conv_cases as variant_conv_cases
-from tests.kernels.variant_case import Residual, padded_conv, run_case
-from tinyq.project import Project
+from tests.kernels.variant_case import (Residual, convert_in_place, padded_conv,
+                                         run_bit_exact, run_case)
 
 TARGETS = ["qemu-rv32", "qemu-m0plus", "qemu-m3"]
 
@@ -181,7 +181,5 @@ def test_maxpool2d_scalar_in_place_bit_exact(target, tmp_path):
     out, calib = convert_in_place(model, (3, 14, 13), target, tmp_path, seed=20)
     calls = re.findall(r"TQ_MAXPOOL2D_S8\(&\w+, (.+?), (.+?)\);", (out / "model.c").read_text())
     assert calls and all(a == b for a, b in calls), calls
-    project = Project(out)
-    run = project.run_target(target, project.quantize_input(calib[:3]))
-    assert run.bit_exact, f"input {run.first_mismatch} differs"
-    assert project.report["kernel_variants"]["tq_maxpool2d_s8"] == "tq_maxpool2d_s8_scalar"
+    report = run_bit_exact(out, target, calib)
+    assert report["kernel_variants"]["tq_maxpool2d_s8"] == "tq_maxpool2d_s8_scalar"

@@ -15,6 +15,27 @@ from tinyq.pipeline import ConvertOptions, convert_model
 from tinyq.project import Project
 
 
+def convert(model: nn.Module, calib: np.ndarray, target: str, tmp_path, **options):
+    """Exports `model`, converts it for `target` with `calib` and ConvertOptions `options`
+    into tmp_path / "p", and returns that directory."""
+    path = tmp_path / "m.pt2"
+    torch.export.save(torch.export.export(model.eval(), (torch.as_tensor(calib[:1]),)), path)
+    np.save(tmp_path / "calib.npy", calib)
+    out = tmp_path / "p"
+    convert_model(path, out, ConvertOptions(calib=tmp_path / "calib.npy", target=target,
+                                            force=True, **options))
+    return out
+
+
+def run_bit_exact(out, target: str, calib: np.ndarray) -> dict:
+    """Runs the project at `out` on `target` over the first three calibration inputs,
+    asserts its outputs are the simulator's bit for bit, and returns report.json."""
+    project = Project(out)
+    run = project.run_target(target, project.quantize_input(calib[:3]))
+    assert run.bit_exact, f"input {run.first_mismatch} differs"
+    return json.loads((out / "report.json").read_text())
+
+
 def run_case(model: nn.Module, shape: tuple[int, ...], target: str, tmp_path, seed: int,
              offset: float = 0.0, weights: str = "int8", optimize: str = "size") -> dict:
     """Returns report.json. `offset` shifts the inputs so the input zero point moves far
@@ -22,17 +43,16 @@ def run_case(model: nn.Module, shape: tuple[int, ...], target: str, tmp_path, se
     kernels); `optimize`: "size" or "speed" (--optimize)."""
     rng = np.random.default_rng(seed)
     calib = (rng.standard_normal((8, *shape[1:])) + offset).astype(np.float32)
-    path = tmp_path / "m.pt2"
-    torch.export.save(torch.export.export(model.eval(), (torch.as_tensor(calib[:1]),)), path)
-    np.save(tmp_path / "calib.npy", calib)
-    out = tmp_path / "p"
-    convert_model(path, out, ConvertOptions(calib=tmp_path / "calib.npy", target=target,
-                                            weights=weights, optimize=optimize,
-                                            force=True))
-    project = Project(out)
-    run = project.run_target(target, project.quantize_input(calib[:3]))
-    assert run.bit_exact, f"input {run.first_mismatch} differs"
-    return json.loads((out / "report.json").read_text())
+    out = convert(model, calib, target, tmp_path, weights=weights, optimize=optimize)
+    return run_bit_exact(out, target, calib)
+
+
+def convert_in_place(model: nn.Module, shape: tuple[int, ...], target: str, tmp_path,
+                     seed: int) -> tuple:
+    """Converts with --in-place all (every op that may run over its input does): the
+    project's directory and the calibration inputs."""
+    calib = np.random.default_rng(seed).standard_normal((8, *shape)).astype(np.float32)
+    return convert(model, calib, target, tmp_path, inplace="all"), calib
 
 
 ConvCase = tuple[int, int, int, int, int, tuple[int, ...], int]
