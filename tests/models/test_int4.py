@@ -75,10 +75,13 @@ def test_report_weight_bytes_are_the_packed_size(projects):
             packed = (n + 1) // 2 if layer["bits"] == 4 else n
             channels = q["bias"].size
             fsz = n // channels
-            # qemu-m4's DSP convs read filters padded to groups of 4 (int4: 2 bytes each,
-            # int8: 4; codegen/weight_layouts.py): that layout is what its flash holds.
-            padded = (layer["op"] == "conv2d" and nodes[layer["name"]].attrs["groups"] == 1
-                      and (layer["bits"] == 4 or fsz % 4))
+            # qemu-m4's DSP convs (and int4 linear layers, laid out as a 1x1 conv) read
+            # rows padded to groups of 4 (int4: 2 bytes each, int8: 4;
+            # codegen/weight_layouts.py): that layout is what its flash holds.
+            ungrouped = layer["op"] == "linear" or (
+                layer["op"] == "conv2d" and nodes[layer["name"]].attrs["groups"] == 1)
+            padded = ungrouped and (layer["bits"] == 4 if layer["op"] == "linear"
+                                    else layer["bits"] == 4 or fsz % 4)
             if padded:
                 packed = channels * layer["bits"] // 2 * -(-fsz // 4)
             assert layer["weight_bytes"] == packed + channels * (4 + 4 + 1), (name, layer)

@@ -107,7 +107,8 @@ def test_patched_project_is_bit_exact_on_host_and_qemu(tmp_path):
     assert run.bit_exact
     # ... and the same outputs as the whole-tensor conversion.
     whole = tmp_path / "w"
-    convert_model(path, whole, ConvertOptions(calib=calib_path, patch="off"))
+    convert_model(path, whole, ConvertOptions(calib=calib_path, target="qemu-m4",
+                                              patch="off"))
     xq = project.quantize_input(calib[:4])
     assert np.array_equal(project.simulate(xq), Project(whole).simulate(xq))
     # The patch copies of a layer share its weights in flash.
