@@ -123,6 +123,29 @@ tq_mve_dot3x2(const int8_t *x0, const int8_t *x1, const int8_t *x2, const int8_t
     return r;
 }
 
+/* The end of one pair in the pair loops of the MVE convolutions (asm operands a0..a5, x0,
+ * w0, w1, t; labels 0: the next pair): the six sums stored at acc[i * stride + c], c + 1
+ * (acc advanced by two), the weights stepped to the next pair, the pair count decremented.
+ * Their structs agree on the offsets: 12 acc, 16 stride in bytes, 20 pairs, 28 step. */
+#define TQ_MVE_PAIRS_NEXT                                                                \
+    "ldr lr, [%[t], #12]\n"                                                               \
+    "ldr %[x0], [%[t], #16]\n"                                                            \
+    "str %[a0], [lr]\n"                                                                   \
+    "str %[a1], [lr, %[x0]]\n"                                                            \
+    "str %[a2], [lr, %[x0], lsl #1]\n"                                                    \
+    "str %[a3], [lr, #4]!\n"                                                              \
+    "str %[a4], [lr, %[x0]]\n"                                                            \
+    "str %[a5], [lr, %[x0], lsl #1]\n"                                                    \
+    "add lr, lr, #4\n"                                                                    \
+    "str lr, [%[t], #12]\n"                                                               \
+    "ldr lr, [%[t], #28]\n"                                                               \
+    "add %[w0], %[w0], lr\n"                                                              \
+    "add %[w1], %[w1], lr\n"                                                              \
+    "ldr lr, [%[t], #20]\n"                                                               \
+    "subs lr, lr, #1\n"                                                                   \
+    "str lr, [%[t], #20]\n"                                                               \
+    "bne 0b\n"
+
 /* Filters of at most 32 elements (first layers, narrow pointwise): the three windows stay
  * in q0..q5 and one loop runs over all nf filters (w, contiguous, fsz apart), storing
  * acc[i * stride + c] = x_i . w_c. The windows and the filters' second vectors are loaded

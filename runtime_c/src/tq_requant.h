@@ -40,4 +40,14 @@ static inline int8_t tq_clamp_s8(int32_t v, int32_t lo, int32_t hi)
     return (int8_t)v;
 }
 
+/* The add variants' one constant (tq_add_s8 arithmetic, tinyq.h): with it the reference's
+ * sum plus rounding plus z_out 2^shift is K + a m_1 + b m_2 over the raw activations,
+ *   K = 2^(shift-1) + z_out 2^shift - z_1 m_1 - z_2 m_2   (|K| < 2^46 for shift <= 38). */
+static inline int64_t tq_add_offset(int32_t z1, int32_t m1, int32_t z2, int32_t m2,
+                                    int32_t z_out, int32_t shift)
+{
+    return ((int64_t)1 << (shift - 1)) + (int64_t)z_out * ((int64_t)1 << shift) -
+           (int64_t)z1 * m1 - (int64_t)z2 * m2;
+}
+
 #endif /* TQ_REQUANT_H */

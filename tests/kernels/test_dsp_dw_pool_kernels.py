@@ -83,27 +83,18 @@ def test_dw_engine_edge_columns_bit_exact(case, weights, tmp_path):
 
 
 @pytest.mark.parametrize("weights", ["int8", "int4"])
-def test_dw_engine_edge_columns_shift_at_most_32(weights, tmp_path):
-    """tq_dw_edge3x3 with shifts <= 32 (tq_dw_requant4_slow), as below."""
-    torch.manual_seed(0)
-    conv = nn.Conv2d(8, 8, 3, padding=(0, 1), groups=8)
-    with torch.no_grad():
-        conv.weight.mul_(torch.linspace(0.01, 3.0, 8).view(8, 1, 1, 1))
-    model = nn.Sequential(conv, nn.Hardtanh(-0.02, 0.02))
-    report = run_case(model, (1, 8, 4, 6), "qemu-m4", tmp_path, seed=9, weights=weights)
-    assert report["kernel_variants"][KERNEL[weights]] == KERNEL[weights] + "_dsp"
-
-
-@pytest.mark.parametrize("weights", ["int8", "int4"])
-def test_dw_engine_shift_at_most_32(weights, tmp_path):
+@pytest.mark.parametrize("padding, shape", [(1, (1, 8, 5, 6)), ((0, 1), (1, 8, 4, 6))],
+                         ids=["all", "edge-columns"])
+def test_dw_engine_shift_at_most_32(weights, padding, shape, tmp_path):
     """A narrow output clamp makes the rescale large: shifts <= 32 (tq_requant's 64-bit
-    form, e.g. 39, 33, 32, 31, ... here) in the same groups as shifts > 32."""
+    form, e.g. 39, 33, 32, 31, ... here) in the same groups as shifts > 32; with padding
+    on the columns only, also through tq_dw_edge3x3 (tq_dw_requant4_slow)."""
     torch.manual_seed(0)
-    conv = nn.Conv2d(8, 8, 3, padding=1, groups=8)
+    conv = nn.Conv2d(8, 8, 3, padding=padding, groups=8)
     with torch.no_grad():
         conv.weight.mul_(torch.linspace(0.01, 3.0, 8).view(8, 1, 1, 1))
     model = nn.Sequential(conv, nn.Hardtanh(-0.02, 0.02))
-    report = run_case(model, (1, 8, 5, 6), "qemu-m4", tmp_path, seed=9, weights=weights)
+    report = run_case(model, shape, "qemu-m4", tmp_path, seed=9, weights=weights)
     assert report["kernel_variants"][KERNEL[weights]] == KERNEL[weights] + "_dsp"
 
 

@@ -147,6 +147,12 @@ def dw_s4_dsp_layout(params: dict[str, Any], packed: np.ndarray) -> np.ndarray |
     return np.concatenate(parts).view(np.int8)
 
 
+def _as_1x1(params: dict[str, Any]) -> dict[str, Any]:
+    """A fully connected layer's params as those of the 1x1 convolution it is."""
+    return {"groups": 1, "out_c": params["out_features"], "k_h": 1, "k_w": 1,
+            "in_c": params["in_features"]}
+
+
 # tq_fc_s8s4_mve's 16x sums stay below 2^31 for fewer inputs (tinyq.h).
 FC_S4_MVE_MAX_IN = 1 << 17
 
@@ -157,17 +163,13 @@ def fc_s4_mve_layout(params: dict[str, Any], packed: np.ndarray) -> np.ndarray |
     out_features). From FC_S4_MVE_MAX_IN inputs the kernel runs the reference: None."""
     if params["in_features"] >= FC_S4_MVE_MAX_IN:
         return None
-    conv = {"groups": 1, "out_c": params["out_features"], "k_h": 1, "k_w": 1,
-            "in_c": params["in_features"]}
-    return conv_s4_mve_layout(conv, packed)
+    return conv_s4_mve_layout(_as_1x1(params), packed)
 
 
 def fc_s4_dsp_layout(params: dict[str, Any], packed: np.ndarray) -> np.ndarray | None:
     """Packed int4 [out_features][in_features] -> tq_fc_s8s4_dsp's layout (tinyq.h): that
     of conv_s4_dsp_layout for the 1x1 convolution the layer is."""
-    conv = {"groups": 1, "out_c": params["out_features"], "k_h": 1, "k_w": 1,
-            "in_c": params["in_features"]}
-    return conv_s4_dsp_layout(conv, packed)
+    return conv_s4_dsp_layout(_as_1x1(params), packed)
 
 
 def conv_s4_scalar_layout(params: dict[str, Any], packed: np.ndarray) -> np.ndarray | None:

@@ -115,23 +115,7 @@ static __attribute__((noinline)) void pairs_s4(tq_pairs4 *t, const int8_t *w0, i
                      "vmladava.s8 %[a4], q4, q7\n"
                      "vmladava.s8 %[a5], q5, q7\n"
                      "2:\n"
-                     "ldr lr, [%[t], #12]\n"
-                     "ldr %[x0], [%[t], #16]\n"
-                     "str %[a0], [lr]\n"
-                     "str %[a1], [lr, %[x0]]\n"
-                     "str %[a2], [lr, %[x0], lsl #1]\n"
-                     "str %[a3], [lr, #4]!\n"
-                     "str %[a4], [lr, %[x0]]\n"
-                     "str %[a5], [lr, %[x0], lsl #1]\n"
-                     "add lr, lr, #4\n"
-                     "str lr, [%[t], #12]\n"
-                     "ldr lr, [%[t], #28]\n"
-                     "add %[w0], %[w0], lr\n"
-                     "add %[w1], %[w1], lr\n"
-                     "ldr lr, [%[t], #20]\n"
-                     "subs lr, lr, #1\n"
-                     "str lr, [%[t], #20]\n"
-                     "bne 0b\n"
+                     TQ_MVE_PAIRS_NEXT
                      : [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [a3] "=&Te"(a3),
                        [a4] "=&Te"(a4), [a5] "=&Te"(a5), [x0] "=&r"(x0), [x1] "=&r"(x1),
                        [x2] "=&r"(x2), [w0] "+r"(w0), [w1] "+r"(w1)

@@ -18,6 +18,7 @@
 #if TQ_HAS_DSP
 #include "tinyq.h"
 #include "../tq_dsp.h"
+#include "../tq_requant.h"
 
 /* Four int8 in a word clamped bytewise to [lo, hi] (lo4, hi4: the bounds in every byte). */
 static inline uint32_t clamp4(uint32_t w, uint32_t lo4, uint32_t hi4)
@@ -56,9 +57,8 @@ void tq_add_s8_dsp(const tq_add_params *p, const int8_t *a, const int8_t *b, int
         return;
     }
     const int32_t n4 = p->size & ~3;
-    /* K as in the header; |K| < 2^41. */
-    const int64_t k = ((int64_t)1 << (c - 1)) + (int64_t)p->out_zp * ((int64_t)1 << c) -
-                      (int64_t)p->in1_zp * p->mult1 - (int64_t)p->in2_zp * p->mult2;
+    /* K as in the header (tq_add_offset); |K| < 2^41 for shift <= 32. */
+    const int64_t k = tq_add_offset(p->in1_zp, p->mult1, p->in2_zp, p->mult2, p->out_zp, c);
     const uint32_t klo = (uint32_t)k, khi = (uint32_t)((uint64_t)k >> 32);
     const int32_t m1 = p->mult1, m2 = p->mult2, sh = c, sh2 = 32 - c;
     const uint32_t lo4 = 0x01010101u * (uint8_t)p->act_min;

@@ -23,8 +23,7 @@ void tq_add_s8_scalar(const tq_add_params *p, const int8_t *a, const int8_t *b, 
         tq_add_s8(p, a, b, out);
         return;
     }
-    const int64_t k = ((int64_t)1 << (c - 1)) + (int64_t)p->out_zp * ((int64_t)1 << c) -
-                      (int64_t)p->in1_zp * p->mult1 - (int64_t)p->in2_zp * p->mult2;
+    const int64_t k = tq_add_offset(p->in1_zp, p->mult1, p->in2_zp, p->mult2, p->out_zp, c);
     const int32_t kh = (int32_t)(k >> 16), kl = (int32_t)(k & 0xffff);
     const int32_t mh1 = p->mult1 >> 16, ml1 = p->mult1 & 0xffff;
     const int32_t mh2 = p->mult2 >> 16, ml2 = p->mult2 & 0xffff;
